@@ -1,0 +1,1 @@
+"""Park indicator values per period, scores, tiers and rankings."""

@@ -1,0 +1,44 @@
+"""Settings: the one object that reads ParkGrid's configuration from the environment."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[2]
+DEV_SECRET = "dev-only-not-secret"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARKGRID_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'parkgrid.db'}"
+    secret_key: str = DEV_SECRET
+    # PORT is the conventional name hosting tools set; PARKGRID_PORT works too.
+    port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PARKGRID_PORT"))
+    host: str = "127.0.0.1"
+    sql_echo: bool = False
+
+    @model_validator(mode="after")
+    def _secret_outside_development(self) -> "Settings":
+        # A known default secret in production would let anyone forge tokens.
+        if self.env != "development" and (
+            self.secret_key == DEV_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "PARKGRID_SECRET_KEY must be set to a random value of at least 32 characters "
+                "outside development"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

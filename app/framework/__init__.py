@@ -1,0 +1,1 @@
+"""Annual indicator frameworks: aspects, indicators with weights, targets and rules, tiers."""

@@ -1,0 +1,95 @@
+"""Tables of the annual assessment framework. An indicator is data, never code."""
+
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.core.i18n import N_
+from app.core.types import str_enum
+
+
+class ValueSource(enum.StrEnum):
+    """Where an indicator's value comes from; the first four are computed, never typed."""
+
+    roster = "roster"
+    grids = "grids"
+    facilities = "facilities"
+    grid_reports = "grid_reports"
+    park_report = "park_report"
+
+
+class ScoringRule(enum.StrEnum):
+    linear = "linear"  # weight × min(actual / target, 1)
+    steps = "steps"  # thresholds → share of the weight
+    yes_no = "yes_no"  # full weight when the value is non-zero
+    lower_better = "lower_better"  # weight × min(target / actual, 1)
+
+
+VALUE_SOURCE_LABELS = {
+    ValueSource.roster: N_("Computed from the enterprise roster"),
+    ValueSource.grids: N_("Computed from the grids"),
+    ValueSource.facilities: N_("Computed from park facilities"),
+    ValueSource.grid_reports: N_("Summed from grid reports"),
+    ValueSource.park_report: N_("Reported by the park"),
+}
+SCORING_RULE_LABELS = {
+    ScoringRule.linear: N_("Linear to target, capped at the weight"),
+    ScoringRule.steps: N_("Stepped thresholds"),
+    ScoringRule.yes_no: N_("Yes or no"),
+    ScoringRule.lower_better: N_("Lower is better"),
+}
+
+
+class Framework(SQLModel, table=True):
+    """One year's framework; a changed framework is a new version of the same year."""
+
+    __table_args__ = (sa.UniqueConstraint("year", "version", name="uq_framework_year_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(index=True)
+    version: int = 1
+    name: str = Field(max_length=100)
+    # The edition of the city's guide the framework follows, e.g. "2022版".
+    edition: str = Field(max_length=20)
+
+
+class Aspect(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("framework_id", "name", name="uq_aspect_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    framework_id: int = Field(foreign_key="framework.id", index=True)
+    name: str = Field(max_length=40)
+    sort_order: int = 0
+
+
+class Indicator(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("framework_id", "code", name="uq_indicator_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    framework_id: int = Field(foreign_key="framework.id", index=True)
+    aspect_id: int = Field(foreign_key="aspect.id", index=True)
+    code: str = Field(max_length=10)
+    name: str = Field(max_length=60)
+    unit: str = Field(max_length=20)
+    source: ValueSource = Field(sa_type=str_enum(ValueSource))
+    # For computed indicators, the name of the measure that computes it (see
+    # assessment.measures); for reported ones, empty.
+    measure: str = Field(default="", max_length=40)
+    target: float = Field(gt=0)
+    weight: float = Field(ge=0)
+    rule: ScoringRule = Field(default=ScoringRule.linear, sa_type=str_enum(ScoringRule))
+    # Rule parameters, e.g. {"steps": [[50, 0.5], [80, 0.8], [100, 1.0]]}.
+    rule_params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    sort_order: int = 0
+
+
+class Tier(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    framework_id: int = Field(foreign_key="framework.id", index=True)
+    name: str = Field(max_length=20)
+    min_score: float
+    # A CSS colour name from the tier palette, so tiers look the same everywhere.
+    colour: str = Field(default="grey", max_length=20)
+    sort_order: int = 0

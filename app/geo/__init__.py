@@ -1,0 +1,1 @@
+"""Areas (province → city → district → street), parks and grids."""
