@@ -1,0 +1,48 @@
+# ParkGrid: `make run` serves the demo, `make test` runs the whole suite.
+# Both set everything up from scratch on a fresh machine (Python 3.11, pip, npm).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HTMX_VERSION := 2.0.10
+PORT ?= 8000
+export PORT
+
+.PHONY: run test setup lint bench messages clean
+
+run: setup
+	$(BIN)/parkgrid migrate
+	$(BIN)/parkgrid demo --if-empty
+	$(BIN)/parkgrid serve
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+setup: $(VENV)/.installed static/vendor/htmx.min.js
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# htmx comes from the npm registry at a pinned version; it is never committed.
+static/vendor/htmx.min.js: Makefile
+	mkdir -p static/vendor var/npm
+	cd var/npm && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null
+	tar -xzf var/npm/htmx.org-$(HTMX_VERSION).tgz -C var/npm package/dist/htmx.min.js
+	cp var/npm/package/dist/htmx.min.js $@
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Re-extracts the interface's messages and merges them into the Chinese catalogue.
+messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --ignore-dirs '.*' -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d app/locale -l zh_CN --no-location --width 100
+
+clean:
+	rm -rf $(VENV) static/vendor var/npm

@@ -1,0 +1,62 @@
+"""The `parkgrid` command: serve, migrate, demo."""
+
+import typer
+
+from app.core.config import get_settings
+from app.core.db import get_engine, writer
+
+cli = typer.Typer(help="ParkGrid 园区产改网格化管理平台", no_args_is_help=True)
+
+
+@cli.command()
+def migrate() -> None:
+    """Brings the database to the newest migration."""
+    from app.core.migrate import upgrade
+
+    upgrade(get_engine())
+    typer.echo("database is at the newest migration")
+
+
+@cli.command()
+def demo(
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when data exists."),
+) -> None:
+    """Loads the Wuxi demo data into an empty database."""
+    from sqlmodel import Session
+
+    from app.demo.loader import is_empty, load_demo
+
+    with Session(writer(get_engine())) as session:
+        if not is_empty(session=session):
+            if if_empty:
+                typer.echo("database has data; demo not loaded")
+                return
+            typer.echo("the database is not empty; the demo loads only into an empty one", err=True)
+            raise typer.Exit(1)
+        summary = load_demo(session=session)
+        session.commit()
+    typer.echo(f"demo loaded: {summary}")
+
+
+@cli.command()
+def serve(
+    host: str | None = typer.Option(None, help="Address to listen on."),
+    port: int | None = typer.Option(None, help="Port (default: PORT or 8000)."),
+    reload: bool = typer.Option(False, help="Restart on code changes (development)."),
+) -> None:
+    """Serves the web application."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+def main() -> None:
+    cli()

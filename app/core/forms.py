@@ -1,0 +1,54 @@
+"""Validating input against a pydantic shape, with a Chinese message for each bad field."""
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from app.core.errors import Invalid
+from app.core.i18n import _
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _message(err: Mapping[str, Any], label: str) -> str:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return _("{field} is required.").format(field=label)
+    if kind == "string_too_long":
+        return _("{field} may have at most {n} characters.").format(
+            field=label, n=ctx.get("max_length")
+        )
+    if kind == "enum":
+        return _("{field} has a value that is not one of the choices.").format(field=label)
+    if kind in {"int_parsing", "int_type", "float_parsing", "float_type", "int_from_float"}:
+        return _("{field} must be a number.").format(field=label)
+    if kind in {"greater_than_equal", "greater_than"}:
+        return _("{field} must be at least {n}.").format(
+            field=label, n=ctx.get("ge", ctx.get("gt"))
+        )
+    if kind in {"less_than_equal", "less_than"}:
+        return _("{field} must be at most {n}.").format(field=label, n=ctx.get("le", ctx.get("lt")))
+    if kind == "value_error" and "error" in ctx:
+        # Our own validators raise ValueError with a message already written for users.
+        return f"{label}：{ctx['error']}"
+    return _("{field} is not valid.").format(field=label)
+
+
+def field_errors(exc: ValidationError, labels: Mapping[str, str]) -> dict[str, str]:
+    """Maps each bad field to one message that names it by its label."""
+    errors: dict[str, str] = {}
+    for err in exc.errors():
+        # Request errors start their location with where the value came from ("query", …).
+        loc = [p for p in err["loc"] if p not in {"body", "query", "path", "form", "header"}]
+        name = str(loc[0]) if loc else "__all__"
+        errors.setdefault(name, _message(err, labels.get(name, name)))
+    return errors
+
+
+def parse(shape: type[M], data: Mapping[str, Any], labels: Mapping[str, str]) -> M:
+    """Validates data against a shape, or raises Invalid naming every bad field."""
+    try:
+        return shape.model_validate(dict(data))
+    except ValidationError as exc:
+        raise Invalid(field_errors(exc, labels)) from None

@@ -1,0 +1,66 @@
+"""Jinja2 environment: gettext, number filters, and a render helper that knows htmx."""
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from app.core.config import ROOT
+from app.core.i18n import translations
+
+# Offices read times in Beijing time; the database keeps UTC.
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(ROOT / "templates"),
+    autoescape=True,
+    extensions=["jinja2.ext.i18n"],
+)
+templates = Jinja2Templates(env=env)
+env.install_gettext_translations(translations(), newstyle=True)  # type: ignore[attr-defined]
+env.trim_blocks = True
+env.lstrip_blocks = True
+
+
+def _num(value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}%"
+
+
+def _local(value: datetime | None) -> str:
+    return "—" if value is None else value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+env.filters.update(num=_num, pct=_pct, local=_local)
+
+
+def is_htmx(request: Request) -> bool:
+    """True for a request htmx sent (it wants a fragment, not a whole page)."""
+    # A history restore after a cache miss needs the whole page back.
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Renders a template; the body is rendered now, inside the request's transaction."""
+    response = templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+    # The same URL answers a page or a fragment depending on HX-Request.
+    response.headers["Vary"] = "HX-Request"
+    return response

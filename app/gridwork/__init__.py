@@ -1,0 +1,1 @@
+"""Grid work of liaison officers: grid status, and later reports, demands and notices."""

@@ -1,0 +1,24 @@
+"""Input shapes of grid work. The status itself lives on the grid (geo.models.Grid)."""
+
+from pydantic import field_validator
+from sqlmodel import Field, SQLModel
+
+from app.core.i18n import N_
+from app.geo.models import GridStatus
+
+STATUS_LABELS = {
+    "status": N_("Status"),
+    "note": N_("Note"),
+    "changed_by": N_("Changed by"),
+}
+
+
+class GridStatusUpdate(SQLModel):
+    status: GridStatus
+    note: str = Field(default="", max_length=500)
+    changed_by: str = Field(min_length=1, max_length=60)
+
+    @field_validator("note", "changed_by", mode="before")
+    @classmethod
+    def _strip(cls, v: object) -> object:
+        return v.strip() if isinstance(v, str) else v

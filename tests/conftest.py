@@ -1,0 +1,95 @@
+"""Shared fixtures: one migrated demo database per run, each test in a rolled-back transaction.
+
+SQLite by default; set PARKGRID_TEST_DATABASE_URL to run the same suite on PostgreSQL
+(.ci/run does, on a throwaway cluster).
+"""
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+os.environ["PARKGRID_ENV"] = "test"
+os.environ["PARKGRID_SECRET_KEY"] = "test-secret-" + "x" * 32
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, text
+from sqlmodel import Session
+
+from app.core.config import Settings
+from app.core.db import get_session, make_engine
+from app.core.migrate import upgrade
+from app.demo.loader import load_demo
+from app.main import create_app
+
+PG_URL = os.environ.get("PARKGRID_TEST_DATABASE_URL")
+
+
+def fresh_engine(url: str) -> Engine:
+    """An engine on an empty database (PostgreSQL: the public schema is dropped and remade)."""
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    return engine
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory) -> str:
+    return PG_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'parkgrid-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(db_url) -> Iterator[Engine]:
+    """The test database: migrated to head and loaded with the demo, once per run."""
+    eng = fresh_engine(db_url)
+    upgrade(eng)
+    with Session(eng) as session:
+        load_demo(session=session)
+        session.commit()
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine) -> Iterator[Connection]:
+    """A connection whose outer transaction is rolled back after the test."""
+    conn = engine.connect()
+    trans = conn.begin()
+    yield conn
+    trans.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session(connection) -> Iterator[Session]:
+    # Commits inside the code under test only release a SAVEPOINT.
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as s:
+        yield s
+
+
+@pytest.fixture
+def settings(db_url) -> Settings:
+    return Settings(database_url=db_url)
+
+
+@pytest.fixture
+def client(connection, settings, engine) -> Iterator[TestClient]:
+    """The app, its request sessions bound to the test's rolled-back transaction."""
+    app = create_app(settings, engine=engine)
+
+    def session_in_test_transaction():
+        with Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ) as s:
+            try:
+                yield s
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+
+    app.dependency_overrides[get_session] = session_in_test_transaction
+    with TestClient(app) as c:
+        yield c

@@ -1,0 +1,33 @@
+"""Small readers of rendered pages, for tests that check what a user sees."""
+
+import json
+import re
+from html import unescape
+
+
+def kpi(html: str, name: str) -> str:
+    """The text of the figure marked data-kpi="name", tags stripped."""
+    m = re.search(rf'data-kpi="{re.escape(name)}">(.*?)</(?:span|strong)>', html, re.S)
+    assert m, f"no figure {name!r} on the page"
+    return unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip()
+
+
+def charts(html: str) -> list[dict]:
+    """The Plotly figures embedded in the page."""
+    return [
+        json.loads(unescape(m))
+        for m in re.findall(
+            r'data-chart[^>]*>\s*<script type="application/json">(.*?)</script>', html, re.S
+        )
+    ]
+
+
+def table_rows(html: str, table_id: str) -> list[list[str]]:
+    """The body rows of a table as lists of cell texts."""
+    m = re.search(rf'<table[^>]*id="{table_id}".*?<tbody>(.*?)</tbody>', html, re.S)
+    assert m, f"no table {table_id!r}"
+    rows = []
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", m.group(1), re.S):
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+        rows.append([" ".join(unescape(re.sub(r"<[^>]+>", " ", c)).split()) for c in cells])
+    return rows
