@@ -7,9 +7,9 @@ from html import unescape
 
 def kpi(html: str, name: str) -> str:
     """The text of the figure marked data-kpi="name", tags stripped."""
-    m = re.search(rf'data-kpi="{re.escape(name)}">(.*?)</(?:span|strong)>', html, re.S)
+    m = re.search(rf'<(span|strong)[^>]*data-kpi="{re.escape(name)}"[^>]*>(.*?)</\1>', html, re.S)
     assert m, f"no figure {name!r} on the page"
-    return unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip()
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", m.group(2))).split())
 
 
 def charts(html: str) -> list[dict]:

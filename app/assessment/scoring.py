@@ -66,7 +66,9 @@ def completion(rule: Rule, actual: float | None) -> float | None:
 
 def score(rules: Sequence[Rule], values: Mapping[Hashable, float]) -> Score:
     """A park's score for a period: the sum of its indicators' points."""
-    pts = {r.key: points(r, values.get(r.key)) for r in rules}
+    # Points are rounded before they are added, so that the points a reader sees on an
+    # explanation add up to exactly the total shown.
+    pts = {r.key: round(points(r, values.get(r.key)), PRECISION) for r in rules}
     missing = tuple(r.key for r in rules if values.get(r.key) is None)
     return Score(total=round(sum(pts.values()), PRECISION), points=pts, missing=missing)
 

@@ -49,7 +49,7 @@ def overview(request: Request, session: SessionDep, period: PeriodParam = None):
     res = _period_results(session, period)
     context = {"res": res, "periods": assessment.periods(session=session)}
     if res is not None:
-        context["chart"] = charts.ranking_bar(
+        context["figure"] = charts.ranking_bar(
             [d.district.name for d in res.districts if d.score is not None],
             [d.score for d in res.districts if d.score is not None],
             [d.tier.colour if d.tier else "grey" for d in res.districts if d.score is not None],
@@ -119,7 +119,7 @@ def park(request: Request, park_id: int, session: SessionDep, period: PeriodPara
         "district_size": len(res.district(presult.district.id).parks) if presult else 0,
     }
     if presult:
-        context["chart"] = charts.progress_bar(
+        context["figure"] = charts.progress_bar(
             [f"{r['indicator'].code} {r['indicator'].name}" for r in rows],
             [r["completion"] for r in rows],
             no_data=_("No data"),

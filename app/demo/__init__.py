@@ -1,0 +1,1 @@
+"""The Wuxi demo data: static definitions and the loader that puts them in a database."""

@@ -1,0 +1,557 @@
+"""Loading the deterministic Wuxi demo into an empty, migrated database."""
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+from stdnum.cn import uscc
+
+from app.assessment import measures
+from app.assessment.models import IndicatorValue, Period, ValueOrigin
+from app.demo import data
+from app.demo.data import ParkDef, Story
+from app.enterprises.models import Enterprise, Liaison, LiaisonRole, Ownership, ReformType, Size
+from app.framework import service as framework_service
+from app.framework.models import Indicator, ValueSource
+from app.geo.models import SERVICE_POSITIONS, Area, AreaLevel, Grid, GridStatus, Park
+
+SEED = 20221
+
+COMPUTED_SOURCES = frozenset({ValueSource.roster, ValueSource.grids, ValueSource.facilities})
+# Reported measures that add up over the year; every other reported % is a rate.
+CUMULATIVE_MEASURES = frozenset({"training_coverage"})
+
+SIZES = (Size.large, Size.medium, Size.small, Size.micro)
+# Worker ranges by size and the exponent that skews a draw towards the low end,
+# so most small firms have a few dozen workers rather than a few hundred.
+WORKERS = {
+    Size.large: (1000, 2000, 2.0),
+    Size.medium: (300, 800, 1.0),
+    Size.small: (20, 299, 3.0),
+    Size.micro: (3, 19, 1.0),
+}
+# Share of the year's figure reached by the end of each quarter.
+QUARTER_SHARE = (0.22, 0.48, 0.74, 1.0)
+# Percentage points a rate climbed over the eight quarters, by story; lagging parks stay flat.
+RATE_GAPS = {
+    "participation_rate": {Story.strong: (2, 5), Story.improving: (20, 28), Story.steady: (4, 8)},
+    "collective_contract_rate": {
+        Story.strong: (1, 3),
+        Story.improving: (9, 14),
+        Story.steady: (2, 5),
+    },
+}
+# How many service positions or training bases (and grids per five) a park lacked at the start.
+COUNT_GAPS = {Story.strong: 0, Story.improving: 2, Story.steady: 1, Story.lagging: 0}
+CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+STATUS_TIME = datetime(2026, 9, 1, 1, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What load_demo put in the database, for the command line to report."""
+
+    districts: int
+    parks: int
+    grids: int
+    enterprises: int
+    workers: int
+    liaisons: int
+    periods: int
+    values: int
+
+
+def is_empty(*, session: Session) -> bool:
+    """Tells whether the database has no places yet, so the demo may be loaded."""
+    return session.exec(select(Area.id).limit(1)).first() is None
+
+
+def load_demo(*, session: Session) -> DemoSummary:
+    """Fills an empty database with the Wuxi demo; flushes, never commits."""
+    if not is_empty(session=session):
+        raise ValueError("the demo loads only into an empty database")
+    if sum(p.enterprises for p in data.PARKS) != data.ENTERPRISE_TOTAL:
+        raise ValueError("the park definitions do not add up to the enterprise total")
+    rng = random.Random(SEED)
+    people = _People(rng)
+
+    areas = _load_areas(session)
+    parks = _load_parks(session, areas)
+    grids = _load_grids(session, rng, people, parks)
+    enterprises = _load_enterprises(session, rng, people, areas, parks, grids)
+    workers = sum(e.worker_count for e in enterprises)
+    low, high = data.WORKERS_RANGE
+    if not low <= workers <= high:
+        raise ValueError(f"the demo roster has {workers} workers, outside {low}–{high}")
+    for year in data.YEARS:
+        framework_service.create_default(session=session, year=year)
+    periods = [Period(year=y, quarter=q) for y, q in data.PERIODS]
+    session.add_all(periods)
+    session.flush()
+    values = _load_values(session, rng, parks, grids, periods, enterprises)
+
+    return DemoSummary(
+        districts=sum(a.level == AreaLevel.district for a in areas.values()),
+        parks=len(parks),
+        grids=sum(len(g) for g in grids.values()),
+        enterprises=len(enterprises),
+        workers=workers,
+        liaisons=people.count,
+        periods=len(periods),
+        values=values,
+    )
+
+
+class _People:
+    """Makes liaisons with invented names and distinct mobile numbers."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.mobiles: set[str] = set()
+        self.names: set[str] = set()
+        self.count = 0
+
+    def make(self, *, park_id: int, role: LiaisonRole) -> Liaison:
+        self.count += 1
+        return Liaison(park_id=park_id, name=self._name(), mobile=self._mobile(), role=role)
+
+    def _name(self) -> str:
+        # Distinct names keep the demo's people tellable apart in lists and pickers.
+        while True:
+            given = self.rng.choice(data.GIVEN_CHARS)
+            if self.rng.random() < 0.75:
+                given += self.rng.choice(data.GIVEN_CHARS)
+            name = self.rng.choice(data.SURNAMES) + given
+            if name not in self.names:
+                self.names.add(name)
+                return name
+
+    def _mobile(self) -> str:
+        while True:
+            mobile = self.rng.choice(data.MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
+            if mobile not in self.mobiles:
+                self.mobiles.add(mobile)
+                return mobile
+
+
+def _load_areas(session: Session) -> dict[str, Area]:
+    areas: dict[str, Area] = {}
+    # Parents come before children in data.AREAS; flushing each level gives the ids.
+    for level in (AreaLevel.province, AreaLevel.city, AreaLevel.district, AreaLevel.street):
+        batch = [d for d in data.AREAS if d.level == level]
+        for i, d in enumerate(batch):
+            parent = areas[d.parent_code].id if d.parent_code else None
+            areas[d.code] = Area(
+                parent_id=parent, level=d.level, name=d.name, code=d.code, sort_order=i
+            )
+            session.add(areas[d.code])
+        session.flush()
+    return areas
+
+
+def _load_parks(session: Session, areas: dict[str, Area]) -> list[tuple[ParkDef, Park]]:
+    parks = []
+    for d in data.PARKS:
+        positions = {f: f not in d.missing_positions for f, _ in SERVICE_POSITIONS}
+        park = Park(
+            area_id=areas[d.area_code].id,
+            name=d.name,
+            kind=d.kind,
+            multi_theme=d.multi_theme,
+            leading_industries=d.leading_industries,
+            pilot_level=d.pilot_level,
+            pilot_year=d.pilot_year,
+            internal_training_bases=d.internal_bases,
+            external_training_bases=d.external_bases,
+            **positions,
+        )
+        parks.append((d, park))
+    session.add_all([p for _, p in parks])
+    session.flush()
+    return parks
+
+
+@dataclass
+class _ParkPeople:
+    officer: Liaison
+    observer: Liaison
+    grid_liaisons: list[Liaison | None] = field(default_factory=list)
+
+
+def _load_grids(
+    session: Session, rng: random.Random, people: _People, parks: list[tuple[ParkDef, Park]]
+) -> dict[int, list[Grid]]:
+    staff: dict[int, _ParkPeople] = {}
+    for d, park in parks:
+        staff[park.id] = _ParkPeople(
+            officer=people.make(park_id=park.id, role=LiaisonRole.guidance_officer),
+            observer=people.make(park_id=park.id, role=LiaisonRole.observer),
+            grid_liaisons=[
+                None
+                if i in d.grids_without_liaison
+                else people.make(park_id=park.id, role=LiaisonRole.grid_liaison)
+                for i in range(len(d.grids))
+            ],
+        )
+    session.add_all(
+        [
+            person
+            for s in staff.values()
+            for person in (s.officer, s.observer, *s.grid_liaisons)
+            if person is not None
+        ]
+    )
+    session.flush()
+
+    grids: dict[int, list[Grid]] = {}
+    for d, park in parks:
+        s = staff[park.id]
+        grids[park.id] = []
+        for i, g in enumerate(d.grids):
+            liaison = s.grid_liaisons[i]
+            status, note = _grid_status(rng, d, i)
+            grids[park.id].append(
+                Grid(
+                    park_id=park.id,
+                    name=g.name,
+                    basis=d.basis,
+                    sort_order=i,
+                    liaison_id=liaison.id if liaison else None,
+                    status=status,
+                    status_note=note,
+                    status_changed_at=STATUS_TIME
+                    + timedelta(days=rng.randrange(60), minutes=rng.randrange(600)),
+                    # Without a grid liaison, the park's guidance officer keeps the status.
+                    status_changed_by=(liaison or s.officer).name,
+                )
+            )
+    session.add_all([g for gs in grids.values() for g in gs])
+    session.flush()
+    return grids
+
+
+def _grid_status(rng: random.Random, d: ParkDef, i: int) -> tuple[GridStatus, str]:
+    no_liaison, no_node = i in d.grids_without_liaison, i in d.grids_without_node
+    if no_liaison and no_node:
+        return GridStatus.red, data.RED_NOTE
+    if no_liaison:
+        return GridStatus.amber, data.NO_LIAISON_NOTE
+    if no_node:
+        return GridStatus.amber, data.NO_NODE_NOTE
+    # A few grids in middling parks need attention too, so amber is not only a lagging sign.
+    if d.story in (Story.steady, Story.improving) and rng.random() < 0.08:
+        return GridStatus.amber, rng.choice(data.AMBER_NOTES)
+    return GridStatus.green, rng.choice(data.GREEN_NOTES)
+
+
+def _district_code(areas: dict[str, Area], code: str) -> str:
+    by_id = {a.id: a for a in areas.values()}
+    area = areas[code]
+    while area.level != AreaLevel.district:
+        area = by_id[area.parent_id]
+    return area.code
+
+
+def _workers(rng: random.Random, size: Size) -> int:
+    low, high, skew = WORKERS[size]
+    return low + int((high - low + 1) * rng.random() ** skew)
+
+
+def _load_enterprises(
+    session: Session,
+    rng: random.Random,
+    people: _People,
+    areas: dict[str, Area],
+    parks: list[tuple[ParkDef, Park]],
+    grids: dict[int, list[Grid]],
+) -> list[Enterprise]:
+    names: set[str] = set()
+    codes: set[str] = set()
+    rows: list[tuple[Enterprise, Liaison | None]] = []
+    for d, park in parks:
+        district = _district_code(areas, d.area_code)
+        park_rows: list[Enterprise] = []
+        for slot, size, known in _places(rng, d):
+            trade = rng.choice(d.grids[slot].trades)
+            name = known or _company_name(rng, names, d.town, trade.words, size)
+            names.add(name)
+            park_rows.append(
+                Enterprise(
+                    credit_code=_credit_code(rng, codes, district),
+                    name=name,
+                    grid_id=grids[park.id][slot].id,
+                    ownership=_ownership(rng, d),
+                    size=size,
+                    industry=trade.industry,
+                    worker_count=_workers(rng, size),
+                )
+            )
+        rows += _reform_roster(rng, people, d, park, grids[park.id], park_rows)
+    session.add_all([person for _, person in rows if person is not None])
+    session.flush()
+    for enterprise, person in rows:
+        enterprise.liaison_id = person.id if person else None
+    enterprises = [e for e, _ in rows]
+    session.add_all(enterprises)
+    session.flush()
+    return enterprises
+
+
+def _places(rng: random.Random, d: ParkDef) -> list[tuple[int, Size, str | None]]:
+    """Each enterprise's grid index, size and seed name (None for an invented one)."""
+    sizes = [s for s, n in zip(SIZES, d.sizes, strict=True) for _ in range(n)]
+    rng.shuffle(sizes)
+    # Every grid gets one enterprise first, then the rest by uneven grid weights.
+    slots = list(range(len(d.grids)))
+    weights = [rng.uniform(0.6, 1.4) for _ in d.grids]
+    slots += rng.choices(range(len(d.grids)), weights=weights, k=len(sizes) - len(slots))
+    slots.sort()
+    known: dict[int, str] = {}
+    for grid, name in d.known_enterprises:
+        known[next(i for i, s in enumerate(slots) if s == grid and i not in known)] = name
+    # The enterprises the seeds name are among the park's bigger ones.
+    big = sorted(sizes, key=SIZES.index)[: len(known)]
+    rest = list(sizes)
+    for size in big:
+        rest.remove(size)
+    big.reverse()
+    return [
+        (slot, big.pop() if i in known else rest.pop(), known.get(i))
+        for i, slot in enumerate(slots)
+    ]
+
+
+def _reform_roster(
+    rng: random.Random,
+    people: _People,
+    d: ParkDef,
+    park: Park,
+    grids: list[Grid],
+    rows: list[Enterprise],
+) -> list[tuple[Enterprise, Liaison | None]]:
+    """Sets the reform fields so the park's shares come out exactly as defined."""
+    nodes = []
+    for i, grid in enumerate(grids):
+        if i in d.grids_without_node:
+            continue
+        # The node enterprise leads by example, so it is the grid's biggest employer.
+        node = max((e for e in rows if e.grid_id == grid.id), key=lambda e: e.worker_count)
+        node.is_node = True
+        nodes.append(node)
+    others = [e for e in rows if not e.is_node]
+
+    def pick(pool: list[Enterprise], share: float, base: list[Enterprise]) -> list[Enterprise]:
+        k = max(0, round(share * (len(pool) + len(base))) - len(base))
+        return base + rng.sample(pool, min(k, len(pool)))
+
+    for e in pick(others, d.participation, nodes):
+        e.in_reform = True
+        e.reform_type = rng.choices(list(ReformType), weights=(0.4, 0.35, 0.25))[0]
+    for e in pick(others, d.unions, nodes):
+        e.union_founded = True
+    unions = [e for e in others if e.union_founded]
+    for e in pick(unions, d.contracts, nodes):
+        e.collective_contract = True
+
+    # Most enterprises in the reform name their own liaison; lagging parks fewer.
+    share = {Story.strong: 0.9, Story.improving: 0.85, Story.steady: 0.75, Story.lagging: 0.5}
+    result: list[tuple[Enterprise, Liaison | None]] = []
+    for e in rows:
+        has = e.is_node or (e.in_reform and rng.random() < share[d.story])
+        person = people.make(park_id=park.id, role=LiaisonRole.enterprise_liaison) if has else None
+        result.append((e, person))
+    return result
+
+
+def _company_name(
+    rng: random.Random, names: set[str], town: str, words: tuple[str, ...], size: Size
+) -> str:
+    suffix = "股份有限公司" if size == Size.large else "有限公司"
+    while True:
+        brand = "".join(rng.sample(data.NAME_CHARS, 2))
+        name = f"{town}{brand}{rng.choice(words)}{suffix}"
+        if name not in names:
+            return name
+
+
+def _credit_code(rng: random.Random, codes: set[str], district: str) -> str:
+    # GB 32100: "91" (enterprise registered with market regulation), the district's
+    # division code, nine organisation characters and the check character.
+    while True:
+        body = "91" + district + "".join(rng.choices(CREDIT_ALPHABET, k=9))
+        code = body + uscc.calc_check_digit(body)
+        if code in codes:
+            continue
+        if not uscc.is_valid(code):
+            raise ValueError(f"made an invalid credit code {code}")
+        codes.add(code)
+        return code
+
+
+def _ownership(rng: random.Random, d: ParkDef) -> Ownership:
+    r = rng.random()
+    if r < d.foreign_share:
+        return Ownership.foreign
+    if r < d.foreign_share + d.state_share:
+        return Ownership.state
+    return Ownership.private
+
+
+def _level(d: ParkDef, year: int, quarter: int) -> float:
+    """The park's achievement level at a quarter, moving linearly between year ends."""
+    t = year + quarter / 4 - data.YEARS[0] - 1
+    if t <= 0:
+        return d.levels[0]
+    i = min(int(t), len(d.levels) - 2)
+    return d.levels[i] + (d.levels[i + 1] - d.levels[i]) * (t - i)
+
+
+def _ramp(rng: random.Random, start: float, end: float, n: int) -> list[float]:
+    """n values rising from start to end in uneven steps."""
+    steps = [rng.uniform(0.5, 1.5) for _ in range(n - 1)]
+    total = sum(steps)
+    values = [start]
+    for s in steps:
+        values.append(values[-1] + (end - start) * s / total)
+    values[-1] = end
+    return values
+
+
+def _computed_series(
+    rng: random.Random, d: ParkDef, measure: str, latest: float, n_grids: int
+) -> list[float]:
+    """Past values of a computed indicator that end at today's computed value."""
+    n = len(data.PERIODS)
+    if measure in RATE_GAPS:
+        gaps = RATE_GAPS[measure].get(d.story)
+        if gaps is None:
+            # Lagging parks wobble around where they are now.
+            series = [latest + rng.uniform(-1.5, 1.5) for _ in range(n - 1)] + [latest]
+        else:
+            series = _ramp(rng, latest - rng.uniform(*gaps), latest, n)
+        return [round(min(100.0, max(0.0, v)), 2) for v in series]
+    gap = COUNT_GAPS[d.story]
+    if measure == "grid_coverage":
+        now = round(latest * n_grids / 100)
+        counts = _count_ramp(max(0, now - gap * -(-n_grids // 5)), now, n)
+        return [round(100.0 * c / n_grids, 2) for c in counts[:-1]] + [latest]
+    if measure == "service_positions":
+        total = len(SERVICE_POSITIONS)
+        now = round(latest * total / 100)
+        counts = _count_ramp(max(0, now - gap), now, n)
+        return [round(100.0 * c / total, 2) for c in counts[:-1]] + [latest]
+    if measure == "training_bases":
+        return [float(c) for c in _count_ramp(max(0, int(latest) - gap), int(latest), n)]
+    return [latest] * n
+
+
+def _count_ramp(start: int, end: int, n: int) -> list[int]:
+    return [start + int((end - start) * k / (n - 1) + 0.5) for k in range(n)]
+
+
+def _reported_value(ind: Indicator, year_level: float, share: float, workers: int) -> float:
+    """A reported count (or cumulative %) for the year so far."""
+    annual = year_level
+    if ind.unit == "人次" and annual > 1:
+        # Big parks reach far more people than the target once they are past it.
+        annual = 1 + (annual - 1) * max(1.0, workers / 4000)
+    value = ind.target * annual * share
+    if ind.unit == "%":
+        return round(min(100.0, value), 1)
+    return float(round(value))
+
+
+def _rate_value(rng: random.Random, d: ParkDef, year: int, quarter: int) -> float:
+    """A reported rate (worker demands resolved): it follows the level, capped below 100."""
+    value = 55 + 30 * _level(d, year, quarter)
+    # Improving parks rise without wobble or a random cap, so every quarter beats the last.
+    if d.story == Story.improving:
+        return round(min(value, 99.0), 1)
+    value += rng.uniform(-1.5, 1.5)
+    return round(min(value, rng.uniform(97.5, 99.6)), 1)
+
+
+def _report_time(year: int, quarter: int, park_index: int) -> datetime:
+    # Parks report in the first fortnight after the quarter closes.
+    month = quarter * 3 + 1
+    first = datetime(year + month // 13, (month - 1) % 12 + 1, 1, 1, 0, tzinfo=UTC)
+    return first + timedelta(days=3 + park_index % 10, hours=park_index)
+
+
+def _load_values(
+    session: Session,
+    rng: random.Random,
+    parks: list[tuple[ParkDef, Park]],
+    grids: dict[int, list[Grid]],
+    periods: list[Period],
+    enterprises: list[Enterprise],
+) -> int:
+    indicators: dict[int, list[Indicator]] = {}
+    for year in data.YEARS:
+        fw = framework_service.for_year(session=session, year=year)
+        indicators[year] = framework_service.indicators(session=session, framework_id=fw.id)
+    park_ids = [p.id for _, p in parks]
+    grid_park = {g.id: pid for pid, gs in grids.items() for g in gs}
+    workers: dict[int, int] = dict.fromkeys(park_ids, 0)
+    for e in enterprises:
+        workers[grid_park[e.grid_id]] += e.worker_count
+
+    # Today's roster is the latest quarter's truth for every computed indicator.
+    latest_year = data.PERIODS[-1][0]
+    computed = [i for i in indicators[latest_year] if i.source in COMPUTED_SOURCES]
+    today = {i.measure: measures.compute(session, i.measure, park_ids) for i in computed}
+    series = {
+        (park.id, m): _computed_series(rng, d, m, now[park.id], len(grids[park.id]))
+        for d, park in parks
+        for m, now in today.items()
+        if now is not None
+    }
+
+    rows: list[IndicatorValue] = []
+    for index, (d, park) in enumerate(parks):
+        # One draw per park, year and indicator, so the quarters of a year share it.
+        year_levels = {
+            (y, i.code): d.levels[y - data.YEARS[0]] * rng.uniform(0.85, 1.15)
+            for y in data.YEARS
+            for i in indicators[y]
+        }
+        # Work is not spread evenly over the year, but the shares keep rising to 100 %.
+        shares = {
+            (y, q): share + (rng.uniform(-0.03, 0.03) if q < 4 else 0.0)
+            for y in data.YEARS
+            for q, share in enumerate(QUARTER_SHARE, start=1)
+        }
+        for k, period in enumerate(periods):
+            if d.name == data.MISSING_DATA_PARK and (
+                (period.year, period.quarter) in data.MISSING_DATA_PERIODS
+            ):
+                continue
+            for ind in indicators[period.year]:
+                if ind.source in COMPUTED_SOURCES:
+                    past = series.get((park.id, ind.measure))
+                    if past is None:
+                        continue
+                    value, origin = past[k], ValueOrigin.computed
+                elif ind.unit == "%" and ind.measure not in CUMULATIVE_MEASURES:
+                    value = _rate_value(rng, d, period.year, period.quarter)
+                    origin = ValueOrigin.reported
+                else:
+                    level = year_levels[(period.year, ind.code)]
+                    value = _reported_value(
+                        ind, level, shares[(period.year, period.quarter)], workers[park.id]
+                    )
+                    origin = ValueOrigin.reported
+                rows.append(
+                    IndicatorValue(
+                        park_id=park.id,
+                        period_id=period.id,
+                        indicator_id=ind.id,
+                        value=value,
+                        origin=origin,
+                        updated_at=_report_time(period.year, period.quarter, index),
+                    )
+                )
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
