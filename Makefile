@@ -8,7 +8,7 @@ HTMX_VERSION := 2.0.10
 PORT ?= 8000
 export PORT
 
-.PHONY: run test setup lint bench messages clean
+.PHONY: run test setup lint messages clean
 
 run: setup
 	$(BIN)/parkgrid migrate
