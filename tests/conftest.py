@@ -93,3 +93,7 @@ def client(connection, settings, engine) -> Iterator[TestClient]:
     app.dependency_overrides[get_session] = session_in_test_transaction
     with TestClient(app) as c:
         yield c
+
+
+def pytest_report_header(config) -> str:
+    return f"database: {'PostgreSQL (' + PG_URL + ')' if PG_URL else 'SQLite (temporary file)'}"

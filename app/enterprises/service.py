@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
@@ -84,31 +85,28 @@ class RosterTotals:
     in_reform: int = 0
 
 
-def totals_by_park(*, session: Session) -> dict[int, RosterTotals]:
-    """Enterprise, worker and participating-enterprise counts per park, from the roster."""
-    stmt = (
+def _totals(key, *where) -> sa.Select:
+    """Enterprise, worker and participating-enterprise counts grouped by a key column."""
+    return (
         select(
-            Grid.park_id,
+            key,
             func.count(col(Enterprise.id)),
             func.coalesce(func.sum(Enterprise.worker_count), 0),
             func.count(col(Enterprise.id)).filter(col(Enterprise.in_reform)),
         )
         .join(Grid, col(Enterprise.grid_id) == col(Grid.id))
-        .group_by(col(Grid.park_id))
+        .where(*where)
+        .group_by(key)
     )
-    return {pid: RosterTotals(n, int(w), r) for pid, n, w, r in session.exec(stmt)}
+
+
+def totals_by_park(*, session: Session) -> dict[int, RosterTotals]:
+    """Enterprise, worker and participating-enterprise counts per park, from the roster."""
+    rows = session.exec(_totals(col(Grid.park_id)))
+    return {pid: RosterTotals(n, int(w), r) for pid, n, w, r in rows}
 
 
 def totals_by_grid(*, session: Session, grid_ids: list[int]) -> dict[int, RosterTotals]:
     """Enterprise, worker and participating-enterprise counts per grid."""
-    stmt = (
-        select(
-            Enterprise.grid_id,
-            func.count(col(Enterprise.id)),
-            func.coalesce(func.sum(Enterprise.worker_count), 0),
-            func.count(col(Enterprise.id)).filter(col(Enterprise.in_reform)),
-        )
-        .where(col(Enterprise.grid_id).in_(grid_ids))
-        .group_by(col(Enterprise.grid_id))
-    )
-    return {gid: RosterTotals(n, int(w), r) for gid, n, w, r in session.exec(stmt)}
+    rows = session.exec(_totals(col(Grid.id), col(Grid.id).in_(grid_ids)))
+    return {gid: RosterTotals(n, int(w), r) for gid, n, w, r in rows}
