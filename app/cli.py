@@ -38,6 +38,50 @@ def demo(
     typer.echo(f"demo loaded: {summary}")
 
 
+@cli.command("create-user")
+def create_user(
+    username: str = typer.Option(..., help="Login name (lower case)."),
+    name: str = typer.Option(..., "--name", help="The person's name as shown."),
+    role: str = typer.Option("city_admin", help="city_admin, district_office, park_admin, ..."),
+    place: str = typer.Option(
+        "", help="Scope: area:ID, park:ID or grid:ID (default: the city, for a city admin)."
+    ),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters."
+    ),
+) -> None:
+    """Creates a user, typically the first city administrator."""
+    from sqlmodel import Session, select
+
+    from app.accounts import service as accounts
+    from app.core.errors import Invalid
+    from app.core.permissions import system
+    from app.geo.models import Area, AreaLevel
+
+    with Session(writer(get_engine())) as session:
+        if not place:
+            city = session.exec(select(Area).where(Area.level == AreaLevel.city)).first()
+            if city is None:
+                typer.echo("no city in the database: load data first, or give --place", err=True)
+                raise typer.Exit(2)
+            place = f"area:{city.id}"
+        data = {
+            "username": username.strip().lower(),
+            "display_name": name,
+            "role": role,
+            "scope": [place],
+            "password": password,
+        }
+        try:
+            user = accounts.create_user(session=session, who=system("cli"), data=data)
+        except Invalid as exc:
+            for field, message in exc.errors.items():
+                typer.echo(f"{field}: {message}", err=True)
+            raise typer.Exit(2) from None
+        session.commit()
+    typer.echo(f"created user {user.username} ({user.role.value})")
+
+
 @cli.command()
 def serve(
     host: str | None = typer.Option(None, help="Address to listen on."),

@@ -1,21 +1,29 @@
 """create_app(): the FastAPI application with its routers, static files and error pages."""
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 import plotly
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.accounts import service as accounts_service
+from app.accounts import views as accounts_views
+from app.accounts.deps import LoginRequired, Who, csrf_protect
 from app.assessment import api as assessment_api
+from app.audit import views as audit_views
 from app.core.config import ROOT, Settings, get_settings
 from app.core.db import get_engine
+from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.forms import field_errors
 from app.core.i18n import _
-from app.core.templating import render
+from app.core.security import new_nonce, security_headers
+from app.core.templating import is_htmx, render
 from app.dashboard import views as dashboard_views
 from app.geo import api as geo_api
 from app.gridwork import api as gridwork_api
@@ -27,13 +35,28 @@ PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="ParkGrid", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    engine = engine or get_engine()
+    if settings.env == "production":
+        _refuse_demo_passwords(engine)
+    # Every route goes through the security layer: login (except public routes) and CSRF.
+    app = FastAPI(
+        title="ParkGrid",
+        # The schema is served below, behind login like everything else.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
     app.state.settings = settings
-    app.state.engine = engine or get_engine()
+    app.state.engine = engine
+    app.add_middleware(SecurityHeaders)
 
     app.mount("/static/vendor/plotly", StaticFiles(directory=PLOTLY_DIR), name="plotly")
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for router in (
+        accounts_views.router,
+        accounts_views.admin,
+        audit_views.router,
         dashboard_views.router,
         gridwork_views.router,
         geo_api.router,
@@ -42,7 +65,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     ):
         app.include_router(router)
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/api/openapi.json", include_in_schema=False, name="openapi")
+    def openapi(_who: Who):
+        return app.openapi()
+
+    @app.get("/healthz", include_in_schema=False, name="healthz")
     def healthz(request: Request):
         try:
             with request.app.state.engine.connect() as conn:
@@ -56,21 +83,82 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         message = exc.detail if isinstance(exc.detail, str) else _("The request failed.")
         if exc.status_code == 404 and exc.detail == "Not Found":
             message = _("This page does not exist.")
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": message}, exc.status_code, headers=exc.headers)
-        return render(
+        return _error(request, exc.status_code, message, exc.headers)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound):
+        return _error(request, 404, _("This page does not exist, or it is outside your scope."))
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden):
+        return _error(
             request,
-            "error.html",
-            {"status": exc.status_code, "message": message},
-            status_code=exc.status_code,
+            403,
+            _("The request failed its security check. Reload the page and try again."),
         )
+
+    @app.exception_handler(Invalid)
+    async def invalid(request: Request, exc: Invalid):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"detail": _("Some fields are not valid."), "errors": exc.errors}, 422
+            )
+        return _error(request, 422, "；".join(exc.errors.values()))
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": _("Please log in.")}, 401)
+        target = str(request.url_for("login")) + "?" + urlencode({"next": request.url.path})
+        if is_htmx(request):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
         errors = field_errors(exc, {})
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": _("Some fields are not valid."), "errors": errors}, 422)
-        message = "；".join(errors.values())
-        return render(request, "error.html", {"status": 422, "message": message}, status_code=422)
+        return _error(request, 422, "；".join(errors.values()))
 
     return app
+
+
+def _error(request: Request, status: int, message: str, headers=None):
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status, headers=headers)
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+
+
+def _refuse_demo_passwords(engine: Engine) -> None:
+    """Production must not start while any account still opens with the published demo password."""
+    with Session(engine) as session:
+        names = accounts_service.users_with_password(
+            session=session, password=accounts_service.DEMO_PASSWORD
+        )
+    if names:
+        raise RuntimeError(
+            "refusing to start in production: these accounts still have the demo password: "
+            + ", ".join(names)
+        )
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response, and a CSP nonce for the templates."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        nonce = new_nonce()
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+        extra = [(k.lower().encode(), v.encode()) for k, v in security_headers(nonce).items()]
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

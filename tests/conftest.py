@@ -5,22 +5,25 @@ SQLite by default; set PARKGRID_TEST_DATABASE_URL to run the same suite on Postg
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 os.environ["PARKGRID_ENV"] = "test"
 os.environ["PARKGRID_SECRET_KEY"] = "test-secret-" + "x" * 32
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
+from app.accounts.service import DEMO_PASSWORD
 from app.core.config import Settings
-from app.core.db import get_session, make_engine
+from app.core.db import get_session, make_engine, request_transaction
 from app.core.migrate import upgrade
 from app.demo.loader import load_demo
 from app.main import create_app
+from tests.helpers import log_in
 
 PG_URL = os.environ.get("PARKGRID_TEST_DATABASE_URL")
 
@@ -75,24 +78,44 @@ def settings(db_url) -> Settings:
 
 
 @pytest.fixture
-def client(connection, settings, engine) -> Iterator[TestClient]:
+def app(connection, settings, engine) -> FastAPI:
     """The app, its request sessions bound to the test's rolled-back transaction."""
-    app = create_app(settings, engine=engine)
+    application = create_app(settings, engine=engine)
 
     def session_in_test_transaction():
-        with Session(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        ) as s:
-            try:
-                yield s
-                s.commit()
-            except BaseException:
-                s.rollback()
-                raise
+        with (
+            Session(
+                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            ) as s,
+            request_transaction(s),
+        ):
+            yield s
 
-    app.dependency_overrides[get_session] = session_in_test_transaction
+    application.dependency_overrides[get_session] = session_in_test_transaction
+    return application
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    """A browser that has not logged in."""
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture
+def login(app) -> Iterator[Callable[..., TestClient]]:
+    """Opens a browser logged in as a demo account; its requests carry the CSRF token."""
+    opened: list[TestClient] = []
+
+    def open_as(username: str, password: str = DEMO_PASSWORD) -> TestClient:
+        c = TestClient(app)
+        opened.append(c)
+        log_in(c, username, password)
+        return c
+
+    yield open_as
+    for c in opened:
+        c.close()
 
 
 def pytest_report_header(config) -> str:

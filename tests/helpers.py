@@ -31,3 +31,26 @@ def table_rows(html: str, table_id: str) -> list[list[str]]:
         cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
         rows.append([" ".join(unescape(re.sub(r"<[^>]+>", " ", c)).split()) for c in cells])
     return rows
+
+
+def form_token(html: str) -> str:
+    """The CSRF token a page puts in its forms."""
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "no CSRF field on the page"
+    return m.group(1)
+
+
+def log_in(client, username: str, password: str):
+    """Logs a test browser in through the login form; later requests carry the CSRF header."""
+    page = client.get("/login")
+    resp = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": form_token(page.text)},
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303, (resp.status_code, resp.text[:500])
+    home = client.get("/")
+    m = re.search(r'"X-CSRF-Token": "([^"]+)"', home.text)
+    assert m, "no CSRF token on the page after login"
+    client.headers["X-CSRF-Token"] = m.group(1)
+    return resp

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from sqlmodel import SQLModel
 
+from app.accounts.deps import Who
 from app.assessment import service
 from app.core.db import SessionDep
 from app.core.i18n import _
@@ -38,8 +39,10 @@ class Rankings(SQLModel):
     parks: list[ParkRank]
 
 
-@router.get("/rankings", response_model=Rankings)
-def rankings(session: SessionDep, period: Annotated[str | None, Query(max_length=7)] = None):
+@router.get("/rankings", response_model=Rankings, name="api_rankings")
+def rankings(
+    session: SessionDep, _who: Who, period: Annotated[str | None, Query(max_length=7)] = None
+):
     p = service.get_period(session=session, label=period)
     if p is None:
         raise HTTPException(404, _("No such period: {p}").format(p=period or "—"))

@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PARKGRID_PORT"))
     host: str = "127.0.0.1"
     sql_echo: bool = False
+    # Sessions end after this long without a request, and after this long in any case.
+    session_idle_minutes: int = 120
+    session_absolute_hours: int = 12
+    # Failed logins within the window that lock an account, or a client address.
+    login_window_minutes: int = 15
+    login_max_failures_account: int = 10
+    login_max_failures_address: int = 50
 
     @model_validator(mode="after")
     def _secret_outside_development(self) -> "Settings":

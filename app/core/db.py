@@ -1,6 +1,7 @@
 """Database engine, SQLite tuning and the one-transaction-per-request session."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Annotated
 
@@ -9,6 +10,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
 from app.core.config import get_settings
+from app.core.errors import Denied
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -59,17 +61,33 @@ def writer(engine: Engine) -> Engine:
     return engine
 
 
+@contextmanager
+def request_transaction(session: Session) -> Iterator[Session]:
+    """Commits when the block ends, rolls back on error.
+
+    A denied access rolls back whatever the request did, then keeps its audit row: the
+    record of an attempt must survive the attempt's failure.
+    """
+    try:
+        yield session
+        session.commit()
+    except Denied as exc:
+        session.rollback()
+        if exc.row is not None:
+            session.add(exc.row)
+            session.commit()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error."""
     engine = request.app.state.engine
     bind = engine if request.method in SAFE_METHODS else writer(engine)
-    with Session(bind, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with Session(bind, expire_on_commit=False) as session, request_transaction(session):
+        yield session
 
 
 # scope="function": commit before the response leaves, so a failed commit is a 500,

@@ -1,10 +1,23 @@
 """Domain errors that services raise and the web layer turns into 4xx answers."""
 
 from collections.abc import Mapping
+from typing import Any
 
 
 class NotFound(Exception):
-    """The object does not exist (or, later, is out of the user's scope): a 404."""
+    """The object does not exist, or is out of the user's scope: a 404 either way."""
+
+
+class Denied(NotFound):
+    """An object that exists but is out of scope. Answers 404; `row` records the attempt."""
+
+    def __init__(self, row: Any = None):
+        super().__init__()
+        self.row = row
+
+
+class Forbidden(Exception):
+    """A request refused before it reaches any object (a missing CSRF token): a 403."""
 
 
 class Invalid(Exception):

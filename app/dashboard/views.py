@@ -5,8 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from app.accounts.deps import Who
 from app.assessment import scoring
 from app.assessment import service as assessment
+from app.audit import service as audit
 from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.templating import is_htmx, render
@@ -45,9 +47,14 @@ def _completion_rows(res: assessment.PeriodResults, park_result) -> list[dict]:
 
 
 @router.get("/", response_class=HTMLResponse, name="overview")
-def overview(request: Request, session: SessionDep, period: PeriodParam = None):
+def overview(request: Request, session: SessionDep, who: Who, period: PeriodParam = None):
+    # The league tables are published to every user; links open only what is in scope.
     res = _period_results(session, period)
-    context = {"res": res, "periods": assessment.periods(session=session)}
+    context = {
+        "res": res,
+        "periods": assessment.periods(session=session),
+        "visible": geo.visible(session=session, who=who),
+    }
     if res is not None:
         context["figure"] = charts.ranking_bar(
             [d.district.name for d in res.districts if d.score is not None],
@@ -55,6 +62,8 @@ def overview(request: Request, session: SessionDep, period: PeriodParam = None):
             [d.tier.colour if d.tier else "grey" for d in res.districts if d.score is not None],
             urls=[
                 str(request.url_for("district", area_id=d.district.id))
+                if d.district.id in context["visible"].districts
+                else ""
                 for d in res.districts
                 if d.score is not None
             ],
@@ -75,10 +84,10 @@ def overview(request: Request, session: SessionDep, period: PeriodParam = None):
 
 
 @router.get("/districts/{area_id}", response_class=HTMLResponse, name="district")
-def district(request: Request, area_id: int, session: SessionDep, period: PeriodParam = None):
-    area = geo.get_area(session=session, area_id=area_id)
-    if area is None or area.level != "district":
-        raise HTTPException(404, _("No such district."))
+def district(
+    request: Request, area_id: int, session: SessionDep, who: Who, period: PeriodParam = None
+):
+    area = geo.get_district(session=session, who=who, area_id=area_id)
     res = _period_results(session, period)
     dres = res.district(area_id) if res else None
     scorecard = [(r, _completion_rows(res, r)) for r in dres.parks] if dres else []
@@ -97,16 +106,15 @@ def district(request: Request, area_id: int, session: SessionDep, period: Period
         "grids": grids,
         "periods": assessment.periods(session=session),
         "district_count": len(res.districts) if res else 0,
+        "visible": geo.visible(session=session, who=who),
     }
     template = "dashboard/_district_results.html" if is_htmx(request) else "dashboard/district.html"
     return render(request, template, context)
 
 
 @router.get("/parks/{park_id}", response_class=HTMLResponse, name="park")
-def park(request: Request, park_id: int, session: SessionDep, period: PeriodParam = None):
-    p = geo.get_park(session=session, park_id=park_id)
-    if p is None:
-        raise HTTPException(404, _("No such park."))
+def park(request: Request, park_id: int, session: SessionDep, who: Who, period: PeriodParam = None):
+    p = geo.get_park(session=session, who=who, park_id=park_id)
     res = _period_results(session, period)
     presult = res.park(park_id) if res else None
     rows = _completion_rows(res, presult) if presult else []
@@ -126,7 +134,7 @@ def park(request: Request, park_id: int, session: SessionDep, period: PeriodPara
         )
     if is_htmx(request):
         return render(request, "dashboard/_park_results.html", context)
-    grids = geo.grids_of_park(session=session, park_id=park_id)
+    grids = geo.grids_of_park(session=session, who=who, park_id=park_id)
     grid_ids = [g.id for g in grids]
     context.update(
         grids=grids,
@@ -137,6 +145,8 @@ def park(request: Request, park_id: int, session: SessionDep, period: PeriodPara
         grid_totals=roster.totals_by_grid(session=session, grid_ids=grid_ids),
         park_totals=roster.totals_by_park(session=session).get(park_id, roster.RosterTotals()),
         ancestors=geo.ancestors(session=session, area_id=p.area_id),
+        visible=geo.visible(session=session, who=who),
+        history=audit.history(session=session, object_type="Park", object_id=park_id),
         positions=POSITIONS,
         kind_labels=PARK_KIND_LABELS,
         pilot_labels=PILOT_LEVEL_LABELS,

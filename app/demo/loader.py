@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, select
 from stdnum.cn import uscc
 
+from app.accounts import service as accounts_service
 from app.assessment import measures
 from app.assessment.models import IndicatorValue, Period, ValueOrigin
 from app.demo import data
@@ -60,6 +61,7 @@ class DemoSummary:
     liaisons: int
     periods: int
     values: int
+    users: int
 
 
 def is_empty(*, session: Session) -> bool:
@@ -90,6 +92,7 @@ def load_demo(*, session: Session) -> DemoSummary:
     session.add_all(periods)
     session.flush()
     values = _load_values(session, rng, parks, grids, periods, enterprises)
+    users = accounts_service.create_demo_accounts(session=session)
 
     return DemoSummary(
         districts=sum(a.level == AreaLevel.district for a in areas.values()),
@@ -100,6 +103,7 @@ def load_demo(*, session: Session) -> DemoSummary:
         liaisons=people.count,
         periods=len(periods),
         values=values,
+        users=len(users),
     )
 
 

@@ -8,7 +8,9 @@ from sqlmodel import Session, col, func, select
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 
+from app.core import permissions
 from app.core.i18n import _
+from app.core.permissions import Principal
 from app.enterprises.models import Enterprise, Liaison
 from app.geo.models import Grid
 
@@ -54,15 +56,14 @@ def get_liaison(*, session: Session, liaison_id: int) -> Liaison | None:
     return session.get(Liaison, liaison_id)
 
 
-def of_grid(*, session: Session, grid_id: int) -> list[Enterprise]:
-    """Gets a grid's enterprises, the node enterprise first, then by name."""
-    return list(
-        session.exec(
-            select(Enterprise)
-            .where(Enterprise.grid_id == grid_id)
-            .order_by(col(Enterprise.is_node).desc(), col(Enterprise.name))
-        )
+def of_grid(*, session: Session, who: Principal, grid_id: int) -> list[Enterprise]:
+    """Gets a grid's enterprises in the principal's scope, the node enterprise first."""
+    stmt = (
+        select(Enterprise)
+        .where(Enterprise.grid_id == grid_id)
+        .order_by(col(Enterprise.is_node).desc(), col(Enterprise.name))
     )
+    return list(session.exec(permissions.restrict(stmt, who, "view", Enterprise)))
 
 
 def node_of_grids(*, session: Session, grid_ids: list[int]) -> dict[int, Enterprise]:

@@ -1,10 +1,10 @@
 """JSON routes of places: parks and their grids."""
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from sqlmodel import SQLModel
 
+from app.accounts.deps import Who
 from app.core.db import SessionDep
-from app.core.i18n import _
 from app.enterprises import service as roster
 from app.geo import service
 from app.geo.models import GridBasis, GridStatus, ParkKind, PilotLevel
@@ -49,22 +49,20 @@ def _public(session, park, district_of, totals) -> dict:
     }
 
 
-@router.get("/parks", response_model=list[ParkPublic])
-def list_parks(session: SessionDep):
+@router.get("/parks", response_model=list[ParkPublic], name="api_parks")
+def list_parks(session: SessionDep, who: Who):
     district_of = service.district_of(session=session)
     totals = roster.totals_by_park(session=session)
-    return [_public(session, p, district_of, totals) for p in service.parks(session=session)]
+    parks = service.parks(session=session, who=who)
+    return [_public(session, p, district_of, totals) for p in parks]
 
 
-@router.get("/parks/{park_id}", response_model=ParkDetail)
-def read_park(park_id: int, session: SessionDep):
-    park = service.get_park(session=session, park_id=park_id)
-    if park is None:
-        raise HTTPException(404, _("No such park."))
+@router.get("/parks/{park_id}", response_model=ParkDetail, name="api_park")
+def read_park(park_id: int, session: SessionDep, who: Who):
+    park = service.get_park(session=session, who=who, park_id=park_id)
     data = _public(
         session, park, service.district_of(session=session), roster.totals_by_park(session=session)
     )
-    data["grids"] = [
-        g.model_dump() for g in service.grids_of_park(session=session, park_id=park_id)
-    ]
+    grids = service.grids_of_park(session=session, who=who, park_id=park_id)
+    data["grids"] = [g.model_dump() for g in grids]
     return data

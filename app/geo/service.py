@@ -4,22 +4,46 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
+from app.core import permissions
+from app.core.errors import NotFound
+from app.core.permissions import Principal
 from app.geo.models import Area, AreaLevel, Grid, Park
 
 
-def get_area(*, session: Session, area_id: int) -> Area | None:
-    """Gets an area by its id."""
-    return session.get(Area, area_id)
+def get_district(*, session: Session, who: Principal, area_id: int) -> Area:
+    """Gets a district in the principal's scope; NotFound for anything else."""
+    area = permissions.get(session, who, "view", Area, area_id)
+    if area.level != AreaLevel.district:
+        raise NotFound
+    return area
 
 
-def get_park(*, session: Session, park_id: int) -> Park | None:
-    """Gets a park by its id."""
-    return session.get(Park, park_id)
+def get_park(*, session: Session, who: Principal, park_id: int, action: str = "view") -> Park:
+    """Gets a park in the principal's scope for the action."""
+    return permissions.get(session, who, action, Park, park_id)
 
 
-def get_grid(*, session: Session, grid_id: int) -> Grid | None:
-    """Gets a grid by its id."""
-    return session.get(Grid, grid_id)
+def get_grid(*, session: Session, who: Principal, grid_id: int, action: str = "view") -> Grid:
+    """Gets a grid in the principal's scope for the action."""
+    return permissions.get(session, who, action, Grid, grid_id)
+
+
+@dataclass(frozen=True)
+class Visible:
+    """The ids of the places a principal may open, so pages link only to those."""
+
+    districts: set[int]
+    parks: set[int]
+    grids: set[int]
+
+
+def visible(*, session: Session, who: Principal) -> Visible:
+    """What the principal may view, as three id sets (for links on published tables)."""
+    return Visible(
+        districts=permissions.ids(session, who, "view", Area),
+        parks=permissions.ids(session, who, "view", Park),
+        grids=permissions.ids(session, who, "view", Grid),
+    )
 
 
 def districts(*, session: Session) -> list[Area]:
@@ -33,18 +57,24 @@ def districts(*, session: Session) -> list[Area]:
     )
 
 
-def parks(*, session: Session) -> list[Park]:
-    """Gets every park by name order."""
-    return list(session.exec(select(Park).order_by(col(Park.id))))
+def parks(*, session: Session, who: Principal | None = None) -> list[Park]:
+    """Gets the parks in the principal's scope (without one: every park, for league tables)."""
+    stmt = select(Park).order_by(col(Park.id))
+    if who is not None:
+        stmt = permissions.restrict(stmt, who, "view", Park)
+    return list(session.exec(stmt))
 
 
-def grids_of_park(*, session: Session, park_id: int) -> list[Grid]:
-    """Gets a park's grids in display order."""
-    return list(
-        session.exec(
-            select(Grid).where(Grid.park_id == park_id).order_by(col(Grid.sort_order), col(Grid.id))
-        )
-    )
+def grids_of_park(*, session: Session, who: Principal, park_id: int) -> list[Grid]:
+    """Gets a park's grids in the principal's scope, in display order."""
+    stmt = select(Grid).where(Grid.park_id == park_id).order_by(col(Grid.sort_order), col(Grid.id))
+    return list(session.exec(permissions.restrict(stmt, who, "view", Grid)))
+
+
+def my_grids(*, session: Session, who: Principal) -> list[Grid]:
+    """The grids scoped to the principal directly (a liaison's own grids)."""
+    stmt = select(Grid).where(col(Grid.id).in_(who.grid_ids)).order_by(col(Grid.id))
+    return list(session.exec(stmt))
 
 
 def district_of(*, session: Session) -> dict[int, Area]:

@@ -9,16 +9,14 @@ from app.geo.models import GridStatus
 STATUS_LABELS = {
     "status": N_("Status"),
     "note": N_("Note"),
-    "changed_by": N_("Changed by"),
 }
 
 
 class GridStatusUpdate(SQLModel):
     status: GridStatus
     note: str = Field(default="", max_length=500)
-    changed_by: str = Field(min_length=1, max_length=60)
 
-    @field_validator("note", "changed_by", mode="before")
+    @field_validator("note", mode="before")
     @classmethod
     def _strip(cls, v: object) -> object:
         return v.strip() if isinstance(v, str) else v

@@ -2,12 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from app.accounts.deps import Who
+from app.audit import service as audit
+from app.core import permissions
 from app.core.db import SessionDep
-from app.core.errors import Invalid, NotFound
-from app.core.i18n import _
+from app.core.errors import Invalid
 from app.core.templating import is_htmx, render
 from app.enterprises import service as roster
 from app.enterprises.models import OWNERSHIP_LABELS, REFORM_TYPE_LABELS, SIZE_LABELS
@@ -18,7 +20,7 @@ from app.gridwork import service
 router = APIRouter()
 
 
-def _status_context(grid: Grid, session, **extra) -> dict:
+def _status_context(session, who, grid: Grid, **extra) -> dict:
     liaison = (
         roster.get_liaison(session=session, liaison_id=grid.liaison_id) if grid.liaison_id else None
     )
@@ -26,20 +28,24 @@ def _status_context(grid: Grid, session, **extra) -> dict:
         "grid": grid,
         "liaison": liaison,
         "status_labels": GRID_STATUS_LABELS,
+        "can_change": permissions.allows(session, who, "change", Grid, grid.id),
         "errors": {},
         "form": {},
+        "history": audit.history(session=session, object_type="Grid", object_id=grid.id),
         **extra,
     }
 
 
-def _page_context(session, grid: Grid, **status_extra) -> dict:
-    park = geo.get_park(session=session, park_id=grid.park_id)
-    enterprises = roster.of_grid(session=session, grid_id=grid.id)
+def _page_context(session, who, grid: Grid, **status_extra) -> dict:
+    park = geo.get_park(session=session, who=who, park_id=grid.park_id)
+    enterprises = roster.of_grid(session=session, who=who, grid_id=grid.id)
     return _status_context(
-        grid,
         session,
+        who,
+        grid,
         park=park,
         ancestors=geo.ancestors(session=session, area_id=park.area_id),
+        visible=geo.visible(session=session, who=who),
         enterprises=enterprises,
         liaisons=roster.liaisons_by_id(
             session=session, ids=[e.liaison_id for e in enterprises if e.liaison_id]
@@ -56,11 +62,9 @@ def _page_context(session, grid: Grid, **status_extra) -> dict:
 
 
 @router.get("/grids/{grid_id}", response_class=HTMLResponse, name="grid")
-def grid_page(request: Request, grid_id: int, session: SessionDep):
-    grid = geo.get_grid(session=session, grid_id=grid_id)
-    if grid is None:
-        raise HTTPException(404, _("No such grid."))
-    return render(request, "gridwork/grid.html", _page_context(session, grid))
+def grid_page(request: Request, grid_id: int, session: SessionDep, who: Who):
+    grid = geo.get_grid(session=session, who=who, grid_id=grid_id)
+    return render(request, "gridwork/grid.html", _page_context(session, who, grid))
 
 
 @router.post("/grids/{grid_id}/status", response_class=HTMLResponse, name="grid_status")
@@ -68,23 +72,22 @@ def change_status(
     request: Request,
     grid_id: int,
     session: SessionDep,
+    who: Who,
     status: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
-    changed_by: Annotated[str, Form()] = "",
 ):
-    form = {"status": status, "note": note, "changed_by": changed_by}
+    form = {"status": status, "note": note}
     try:
-        grid = service.update_status(session=session, grid_id=grid_id, data=form)
-    except NotFound:
-        raise HTTPException(404, _("No such grid.")) from None
+        grid = service.update_status(session=session, who=who, grid_id=grid_id, data=form)
     except Invalid as exc:
-        grid = geo.get_grid(session=session, grid_id=grid_id)
+        grid = geo.get_grid(session=session, who=who, grid_id=grid_id)
         if is_htmx(request):
-            context = _status_context(grid, session, errors=exc.errors, form=form)
+            context = _status_context(session, who, grid, errors=exc.errors, form=form)
             return render(request, "gridwork/_status.html", context, status_code=422)
         # Without JavaScript the whole page comes back, with the errors in the form.
-        context = _page_context(session, grid, errors=exc.errors, form=form)
+        context = _page_context(session, who, grid, errors=exc.errors, form=form)
         return render(request, "gridwork/grid.html", context, status_code=422)
     if is_htmx(request):
-        return render(request, "gridwork/_status.html", _status_context(grid, session, saved=True))
+        context = _status_context(session, who, grid, saved=True)
+        return render(request, "gridwork/_status.html", context)
     return RedirectResponse(request.url_for("grid", grid_id=grid_id), status_code=303)

@@ -9,6 +9,12 @@ from app.geo.models import Area, AreaLevel, Grid, Park
 from tests.helpers import charts, kpi, table_rows
 
 
+@pytest.fixture
+def client(login):
+    """The city office sees every page."""
+    return login("city_admin")
+
+
 def _latest(session):
     return assessment.results(
         session=session, period=assessment.get_period(session=session, label=None)
@@ -101,7 +107,7 @@ def test_every_district_park_and_grid_page_answers(client, session):
 def test_unknown_objects_are_404(client, url):
     resp = client.get(url)
     assert resp.status_code == 404
-    assert "没有这个" in resp.text
+    assert "This page does not exist" in resp.text or "不存在" in resp.text
 
 
 def test_a_city_is_not_a_district(client, session):

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, select
 from stdnum.cn import uscc
 
+from app.accounts.models import User
 from app.assessment import measures
 from app.assessment.models import IndicatorValue, Period
 from app.core.db import make_engine
@@ -74,7 +75,9 @@ def test_summary_matches_the_rows(demo):
         liaisons=len(_all(session, Liaison)),
         periods=len(_all(session, Period)),
         values=len(_all(session, IndicatorValue)),
+        users=len(_all(session, User)),
     )
+    assert summary.users == 5
     assert (summary.districts, summary.parks, summary.enterprises, summary.periods) == (
         8,
         15,

@@ -3,9 +3,16 @@
 import pytest
 from sqlmodel import select
 
+from app.enterprises.models import Liaison
 from app.geo.models import Grid, GridStatus, Park
 
 HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def client(login):
+    """The liaison of the first grid of 无锡华夏家居港, who keeps its status."""
+    return login("liaison_huaxia_1")
 
 
 @pytest.fixture
@@ -25,7 +32,7 @@ def test_htmx_post_changes_status_in_place_and_a_reload_shows_it(client, session
     new = GridStatus.red if grid.status != GridStatus.red else GridStatus.amber
     resp = client.post(
         f"/grids/{grid.id}/status",
-        data={"status": new.value, "note": "两家企业停工整顿", "changed_by": "王敏"},
+        data={"status": new.value, "note": "两家企业停工整顿"},
         headers=HX,
     )
     assert resp.status_code == 200
@@ -33,22 +40,23 @@ def test_htmx_post_changes_status_in_place_and_a_reload_shows_it(client, session
     assert "状态已保存" in resp.text
 
     stored = _reload(session, grid)
+    liaison = session.get(Liaison, grid.liaison_id)
     assert (stored.status, stored.status_note, stored.status_changed_by) == (
         new,
         "两家企业停工整顿",
-        "王敏",
+        liaison.name,
     )
     assert stored.status_changed_at is not None
 
     page = client.get(f"/grids/{grid.id}").text
-    assert "两家企业停工整顿" in page and "（王敏）" in page
+    assert "两家企业停工整顿" in page and f"（{liaison.name}）" in page
     assert f'value="{new.value}" checked' in page
 
 
 def test_form_without_javascript_redirects_back_to_the_grid(client, session, grid):
     resp = client.post(
         f"/grids/{grid.id}/status",
-        data={"status": "amber", "note": "", "changed_by": "李强"},
+        data={"status": "amber", "note": ""},
         follow_redirects=False,
     )
     assert resp.status_code == 303 and resp.headers["location"].endswith(f"/grids/{grid.id}")
@@ -58,10 +66,9 @@ def test_form_without_javascript_redirects_back_to_the_grid(client, session, gri
 @pytest.mark.parametrize(
     ("form", "field", "message"),
     [
-        ({"status": "purple", "changed_by": "王敏"}, "status", "状态的取值不在可选范围内"),
-        ({"status": "", "changed_by": "王敏"}, "status", "状态的取值不在可选范围内"),
-        ({"status": "red", "changed_by": "  "}, "changed_by", "填报人不能为空"),
-        ({"status": "red", "changed_by": "王敏", "note": "长" * 501}, "note", "说明最多 500 个字"),
+        ({"status": "purple"}, "status", "状态的取值不在可选范围内"),
+        ({"status": ""}, "status", "状态的取值不在可选范围内"),
+        ({"status": "red", "note": "长" * 501}, "note", "说明最多 500 个字"),
     ],
 )
 def test_invalid_input_gets_a_message_in_the_form_and_changes_nothing(
@@ -80,18 +87,14 @@ def test_invalid_input_gets_a_message_in_the_form_and_changes_nothing(
 
 
 def test_unknown_grid_is_404(client):
-    resp = client.post(
-        "/grids/999999/status", data={"status": "red", "changed_by": "王敏"}, headers=HX
-    )
+    resp = client.post("/grids/999999/status", data={"status": "red"}, headers=HX)
     assert resp.status_code == 404
 
 
 def test_status_through_the_api(client, session, grid):
-    resp = client.put(
-        f"/api/v1/grids/{grid.id}/status", json={"status": "red", "note": "x", "changed_by": "赵"}
-    )
+    resp = client.put(f"/api/v1/grids/{grid.id}/status", json={"status": "red", "note": "x"})
     assert resp.status_code == 200 and resp.json()["status"] == "red"
-    bad = client.put(f"/api/v1/grids/{grid.id}/status", json={"status": "blue", "changed_by": "赵"})
+    bad = client.put(f"/api/v1/grids/{grid.id}/status", json={"status": "blue"})
     assert bad.status_code == 422
     assert bad.json()["errors"] == {"status": "状态的取值不在可选范围内。"}
     assert _reload(session, grid).status == GridStatus.red

@@ -1,0 +1,1 @@
+"""Users, roles and their scope in the place tree; logins and sessions."""

@@ -1,0 +1,100 @@
+"""The security layer every route goes through: login, CSRF, the request's principal."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.accounts import service as accounts
+from app.core.db import SAFE_METHODS, SessionDep
+from app.core.errors import Forbidden, NotFound
+from app.core.permissions import Principal
+from app.core.security import csrf_token, new_token, same_token
+
+SESSION_COOKIE = "parkgrid_session"
+# Before login there is no session to tie a CSRF token to: the login form uses a
+# double-submit cookie instead.
+ANON_CSRF_COOKIE = "parkgrid_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+
+# Routes open without login, by name.
+PUBLIC_ROUTES = frozenset({"login", "login_submit", "healthz"})
+
+
+class LoginRequired(Exception):
+    """No live session on a route that needs one."""
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def authenticate(request: Request, session: SessionDep) -> Principal | None:
+    """Finds the request's user from the session cookie; every non-public route needs one."""
+    settings = request.app.state.settings
+    found = accounts.resolve(
+        session=session, settings=settings, token=request.cookies.get(SESSION_COOKIE)
+    )
+    if found is None:
+        request.state.principal = None
+        request.state.csrf_token = request.cookies.get(ANON_CSRF_COOKIE) or new_token()
+        route = request.scope.get("route")
+        if getattr(route, "name", None) in PUBLIC_ROUTES:
+            return None
+        raise LoginRequired
+    user, us = found
+    p = accounts.principal(
+        session=session, user=user, address=client_address(request), session_key=us.token_hash
+    )
+    request.state.principal = p
+    request.state.csrf_token = csrf_token(settings.secret_key, us.token_hash)
+    return p
+
+
+def _own_origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+
+
+async def csrf_protect(
+    request: Request, _p: Annotated[Principal | None, Depends(authenticate)]
+) -> None:
+    """Refuses a state-changing request without this session's token or from another site."""
+    if request.method in SAFE_METHODS:
+        return
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        raise Forbidden
+    origin = request.headers.get("origin")
+    if origin is not None and origin != _own_origin(request):
+        raise Forbidden
+    given = request.headers.get(CSRF_HEADER)
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        given = (await request.form()).get(CSRF_FIELD)
+    expected = request.state.csrf_token
+    if request.state.principal is None:
+        # Double submit: the form's token must match the cookie the login page set.
+        expected = request.cookies.get(ANON_CSRF_COOKIE) or ""
+    if not expected or not same_token(str(given or ""), expected):
+        raise Forbidden
+
+
+def current(p: Annotated[Principal | None, Depends(authenticate)]) -> Principal:
+    if p is None:
+        raise LoginRequired
+    return p
+
+
+Who = Annotated[Principal, Depends(current)]
+
+
+def allowed(action: str):
+    """A route dependency: the page exists only for roles with the action (else 404)."""
+
+    def check(p: Who) -> Principal:
+        if not p.can(action):
+            raise NotFound
+        return p
+
+    return Depends(check)

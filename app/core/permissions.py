@@ -1,0 +1,206 @@
+"""Who may see and change what: scope as a query filter.
+
+A user's scope is a set of places in the tree (areas, parks, grids) and covers everything
+below them. Every list and fetch of user-visible rows goes through `restrict`, which adds
+the user's scope for an action to the query; an object out of scope is simply not found.
+
+Roles grant actions:
+- view   — read pages and data (every role);
+- change — edit domain data (not leaders);
+- admin  — manage users (city and district offices);
+- audit  — read the whole audit trail (city office).
+
+One widening, for the grid model's mutual learning (互鉴交流): a grid liaison may *view*
+the whole park their grids belong to, while changing only their own grids.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, col, select
+
+from app.core.errors import Denied, NotFound
+
+S = TypeVar("S", bound=sa.Select)
+M = TypeVar("M", bound=SQLModel)
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "city_admin": frozenset({"view", "change", "admin", "audit"}),
+    "district_office": frozenset({"view", "change", "admin"}),
+    "park_admin": frozenset({"view", "change"}),
+    "grid_liaison": frozenset({"view", "change"}),
+    "leader": frozenset({"view"}),
+    "system": frozenset({"view", "change", "admin", "audit"}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The person behind a request (or a command-line run), with their expanded scope."""
+
+    user_id: int | None
+    username: str
+    display_name: str
+    role: str
+    address: str = ""
+    area_ids: frozenset[int] = frozenset()  # scoped areas and every area below them
+    park_ids: frozenset[int] = frozenset()  # parks scoped directly
+    grid_ids: frozenset[int] = frozenset()  # grids scoped directly
+    view_park_ids: frozenset[int] = frozenset()  # parks a liaison may view (their grids' parks)
+    everything: bool = False
+    # A liaison's own grids as (id, name), for the menu.
+    grids: tuple[tuple[int, str], ...] = ()
+    session_key: str = field(default="", repr=False)
+
+    def can(self, action: str) -> bool:
+        return action in ROLE_ACTIONS.get(self.role, frozenset())
+
+
+def system(name: str = "system") -> Principal:
+    """The principal of command-line work and the demo loader: sees and changes everything."""
+    return Principal(None, name, name, "system", everything=True)
+
+
+def _parks(p: Principal, action: str):
+    from app.geo.models import Park
+
+    parks = set(p.park_ids) | (set(p.view_park_ids) if action == "view" else set())
+    return sa.or_(col(Park.area_id).in_(p.area_ids), col(Park.id).in_(parks))
+
+
+def _park_clause(p: Principal, action: str):
+    from app.geo.models import Park
+
+    return col(Park.id).in_(select(Park.id).where(_parks(p, action)))
+
+
+def _grid_clause(p: Principal, action: str):
+    from app.geo.models import Grid, Park
+
+    return sa.or_(
+        col(Grid.park_id).in_(select(Park.id).where(_parks(p, action))),
+        col(Grid.id).in_(p.grid_ids),
+    )
+
+
+def _area_clause(p: Principal, action: str):
+    from app.geo.models import Area
+
+    return col(Area.id).in_(p.area_ids)
+
+
+def _enterprise_clause(p: Principal, action: str):
+    from app.enterprises.models import Enterprise
+    from app.geo.models import Grid
+
+    return col(Enterprise.grid_id).in_(select(Grid.id).where(_grid_clause(p, action)))
+
+
+def _liaison_clause(p: Principal, action: str):
+    from app.enterprises.models import Liaison
+    from app.geo.models import Park
+
+    return col(Liaison.park_id).in_(select(Park.id).where(_parks(p, action)))
+
+
+def _user_clause(p: Principal, action: str):
+    # A user is within an administrator's scope when each place of theirs is.
+    from app.accounts.models import User, UserScope
+    from app.geo.models import Grid, Park
+
+    outside = (
+        select(UserScope.id)
+        .where(
+            UserScope.user_id == User.id,
+            sa.not_(
+                sa.or_(
+                    col(UserScope.area_id).in_(p.area_ids),
+                    col(UserScope.park_id).in_(select(Park.id).where(_parks(p, action))),
+                    col(UserScope.grid_id).in_(select(Grid.id).where(_grid_clause(p, action))),
+                )
+            ),
+        )
+        .exists()
+    )
+    has_scope = select(UserScope.id).where(UserScope.user_id == User.id).exists()
+    return sa.and_(has_scope, sa.not_(outside))
+
+
+def _clauses() -> dict[type, Callable[[Principal, str], sa.ColumnElement]]:
+    from app.accounts.models import User
+    from app.audit.models import AuditLog
+    from app.enterprises.models import Enterprise, Liaison
+    from app.geo.models import Area, Grid, Park
+
+    return {
+        # The whole trail is for those whose role has the audit action (the city office).
+        AuditLog: lambda p, action: sa.true(),
+        Area: _area_clause,
+        Park: _park_clause,
+        Grid: _grid_clause,
+        Enterprise: _enterprise_clause,
+        Liaison: _liaison_clause,
+        User: _user_clause,
+    }
+
+
+def scope_clause(p: Principal, action: str, model: type) -> sa.ColumnElement:
+    """The WHERE clause that keeps the rows of `model` the principal may act on."""
+    if not p.can(action):
+        return sa.false()
+    if p.everything:
+        return sa.true()
+    return _clauses()[model](p, action)
+
+
+def restrict(stmt: S, p: Principal, action: str, model: type) -> S:
+    """Adds the principal's scope for the action to a query over `model`."""
+    return stmt.where(scope_clause(p, action, model))
+
+
+def get(session: Session, p: Principal, action: str, model: type[M], obj_id: int) -> M:
+    """Fetches one object within scope; out of scope it is NotFound, and the denial is audited."""
+    pk = model.__table__.primary_key.columns[0]  # type: ignore[attr-defined]
+    obj = session.exec(restrict(select(model).where(pk == obj_id), p, action, model)).first()
+    if obj is not None:
+        return obj
+    if session.get(model, obj_id) is None:
+        raise NotFound
+    raise Denied(row=denial(p, action, model.__name__, obj_id))
+
+
+def denial(p: Principal, action: str, object_type: str, object_id: int | None):
+    """The audit row of an attempt on an object out of scope."""
+    from app.audit.models import AuditAction, AuditLog
+
+    return AuditLog(
+        user_id=p.user_id,
+        username=p.username,
+        role=p.role,
+        client_address=p.address,
+        action=AuditAction.denied,
+        object_type=object_type,
+        object_id=object_id,
+        after={"action": action},
+    )
+
+
+def ids(session: Session, p: Principal, action: str, model: type[M]) -> set[int]:
+    """The ids of every `model` row the principal may act on."""
+    pk = model.__table__.primary_key.columns[0]  # type: ignore[attr-defined]
+    return set(session.exec(restrict(select(pk), p, action, model)))
+
+
+def allows(session: Session, p: Principal, action: str, model: type, obj_id: int) -> bool:
+    """Whether the principal may act on this object (for showing or hiding a control)."""
+    pk = model.__table__.primary_key.columns[0]  # type: ignore[attr-defined]
+    stmt = restrict(select(pk).where(pk == obj_id), p, action, model)
+    return session.exec(stmt).first() is not None
+
+
+def recheck(session: Session, p: Principal, action: str, obj: SQLModel) -> None:
+    """After a write, inside the transaction: is the object still in scope? Else undo it all."""
+    session.flush()
+    get(session, p, action, type(obj), obj.id)  # type: ignore[attr-defined]
