@@ -63,8 +63,6 @@ def login_submit(
     next: Annotated[str, Form()] = "",
 ):
     settings = request.app.state.settings
-    # A login replaces whatever session the browser had (a new id at every login).
-    accounts.end_session(session=session, token=request.cookies.get(SESSION_COOKIE))
     try:
         done = accounts.login(
             session=session,
@@ -88,6 +86,8 @@ def login_submit(
             next=next,
             errors={"__all__": _("Wrong username or password.")},
         )
+    # A login replaces whatever session the browser had: a new id at every login.
+    accounts.end_session(session=session, token=request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

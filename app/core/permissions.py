@@ -114,11 +114,22 @@ def _user_clause(p: Principal, action: str):
         select(UserScope.id)
         .where(
             UserScope.user_id == User.id,
+            # Each branch tests its column for NULL first: NOT over a NULL comparison is
+            # NULL, which would let a place slip through as "not outside".
             sa.not_(
                 sa.or_(
-                    col(UserScope.area_id).in_(p.area_ids),
-                    col(UserScope.park_id).in_(select(Park.id).where(_parks(p, action))),
-                    col(UserScope.grid_id).in_(select(Grid.id).where(_grid_clause(p, action))),
+                    sa.and_(
+                        col(UserScope.area_id).is_not(None),
+                        col(UserScope.area_id).in_(p.area_ids),
+                    ),
+                    sa.and_(
+                        col(UserScope.park_id).is_not(None),
+                        col(UserScope.park_id).in_(select(Park.id).where(_parks(p, action))),
+                    ),
+                    sa.and_(
+                        col(UserScope.grid_id).is_not(None),
+                        col(UserScope.grid_id).in_(select(Grid.id).where(_grid_clause(p, action))),
+                    ),
                 )
             ),
         )
