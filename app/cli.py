@@ -78,8 +78,9 @@ def create_user(
             for field, message in exc.errors.items():
                 typer.echo(f"{field}: {message}", err=True)
             raise typer.Exit(2) from None
+        created = f"{user.username} ({user.role.value})"
         session.commit()
-    typer.echo(f"created user {user.username} ({user.role.value})")
+    typer.echo(f"created user {created}")
 
 
 @cli.command()

@@ -1,12 +1,14 @@
 """Tables of accounts: users, their scope, their sessions and failed logins."""
 
 import enum
+import re
 from datetime import datetime
 
 import sqlalchemy as sa
+from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
-from app.core.i18n import N_
+from app.core.i18n import N_, _
 from app.core.types import UTCDateTime, str_enum, utcnow
 
 
@@ -109,6 +111,16 @@ class UserUpdate(SQLModel):
     liaison_id: int | None = None
 
 
+USERNAME = re.compile(r"^[a-z0-9_.\-]+$")
+
+
 class UserCreate(UserUpdate):
-    username: str = Field(min_length=3, max_length=40, regex=r"^[a-z0-9_.\-]+$")
+    username: str = Field(min_length=3, max_length=40)
     password: str = Field(min_length=1, max_length=200)
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, v: str) -> str:
+        if not USERNAME.match(v):
+            raise ValueError(_("use lower-case letters, digits, dot, dash and underscore only."))
+        return v
