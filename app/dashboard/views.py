@@ -75,7 +75,7 @@ def overview(request: Request, session: SessionDep, who: Who, period: PeriodPara
     context["kpi"] = {
         "districts": len(geo.districts(session=session)),
         "parks": len(geo.parks(session=session)),
-        "grids": geo.grid_counts(session=session).grids,
+        "grids": sum(geo.grids_per_park(session=session).values()),
         "enterprises": sum(t.enterprises for t in totals),
         "workers": sum(t.workers for t in totals),
         "in_reform": sum(t.in_reform for t in totals),
@@ -92,11 +92,7 @@ def district(
     dres = res.district(area_id) if res else None
     scorecard = [(r, _completion_rows(res, r)) for r in dres.parks] if dres else []
     totals = roster.totals_by_park(session=session)
-    grids = (
-        {r.park.id: geo.grid_counts(session=session, park_ids=[r.park.id]) for r in dres.parks}
-        if dres
-        else {}
-    )
+    grids = geo.grids_per_park(session=session)
     context = {
         "area": area,
         "res": res,
