@@ -3,19 +3,32 @@
 from sqlmodel import SQLModel
 
 from app.accounts.models import LoginFailure, User, UserScope, UserSession
-from app.assessment.models import IndicatorValue, Period
+from app.assessment.models import (
+    AdjustmentCount,
+    DistrictScore,
+    Evidence,
+    IndicatorValue,
+    ParkReport,
+    Period,
+    Score,
+    YearPublication,
+)
 from app.audit.models import AuditLog
 from app.enterprises.models import Enterprise, Liaison
-from app.framework.models import Aspect, Framework, Indicator, Tier
+from app.framework.models import Adjustment, Aspect, Framework, Indicator, TargetOverride, Tier
 from app.geo.models import Area, Grid, Park
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Adjustment",
+    "AdjustmentCount",
     "Area",
     "Aspect",
     "AuditLog",
+    "DistrictScore",
     "Enterprise",
+    "Evidence",
     "Framework",
     "Grid",
     "Indicator",
@@ -23,10 +36,14 @@ __all__ = [
     "Liaison",
     "LoginFailure",
     "Park",
+    "ParkReport",
     "Period",
+    "Score",
+    "TargetOverride",
     "Tier",
     "User",
     "UserScope",
     "UserSession",
+    "YearPublication",
     "metadata",
 ]

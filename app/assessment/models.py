@@ -1,7 +1,7 @@
 """Tables of the assessment: reporting periods and park indicator values."""
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -32,6 +32,8 @@ class Period(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     year: int
     quarter: int
+    # The last day to submit: by default 10 working days after the quarter ends.
+    deadline: date
 
     @property
     def label(self) -> str:
@@ -51,3 +53,122 @@ class IndicatorValue(SQLModel, table=True):
     value: float
     origin: ValueOrigin = Field(sa_type=str_enum(ValueOrigin))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by: str = Field(default="", max_length=40)
+    # For a computed value: which rows it was computed from, in words and counts.
+    basis: str = Field(default="", max_length=300)
+    note: str = Field(default="", max_length=500)  # the park's explanation
+    review_comment: str = Field(default="", max_length=500)  # the district's question
+
+
+class ReportState(enum.StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    returned = "returned"
+    approved = "approved"
+    reopened = "reopened"
+
+
+REPORT_STATE_LABELS = {
+    ReportState.draft: N_("Draft"),
+    ReportState.submitted: N_("Submitted, awaiting review"),
+    ReportState.returned: N_("Returned for changes"),
+    ReportState.approved: N_("Approved"),
+    ReportState.reopened: N_("Reopened"),
+}
+
+
+class ParkReport(SQLModel, table=True):
+    """A park's quarterly report: its reported values for a period, submitted and reviewed."""
+
+    __tablename__ = "park_report"
+    __table_args__ = (sa.UniqueConstraint("park_id", "period_id", name="uq_park_report"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    period_id: int = Field(foreign_key="period.id", index=True)
+    state: ReportState = Field(default=ReportState.draft, sa_type=str_enum(ReportState))
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    submitted_by: str = Field(default="", max_length=40)
+    # The first submission decides timeliness; a resubmission after a return does not.
+    first_submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reviewed_by: str = Field(default="", max_length=40)
+    review_comment: str = Field(default="", max_length=1000)
+    # Bumped by every state change; a form carrying an older version is refused (409).
+    version: int = Field(default=1)
+
+
+class Evidence(SQLModel, table=True):
+    """A file backing a reported value (佐证材料), stored on disk under its hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    value_id: int = Field(foreign_key="indicator_value.id", index=True, ondelete="CASCADE")
+    filename: str = Field(max_length=200)
+    stored_name: str = Field(max_length=80)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    uploaded_by: str = Field(default="", max_length=40)
+
+
+class AdjustmentCount(SQLModel, table=True):
+    """How many times a reported bonus or deduction item occurred, for the year so far."""
+
+    __tablename__ = "adjustment_count"
+    __table_args__ = (
+        sa.UniqueConstraint("park_id", "period_id", "adjustment_id", name="uq_adjustment_count"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    period_id: int = Field(foreign_key="period.id", index=True)
+    adjustment_id: int = Field(foreign_key="adjustment.id", index=True, ondelete="CASCADE")
+    count: int = Field(default=0, ge=0)
+    note: str = Field(default="", max_length=200)
+
+
+class Score(SQLModel, table=True):
+    """A park's stored result for a period, recomputed whenever an input changes."""
+
+    __table_args__ = (sa.UniqueConstraint("park_id", "period_id", name="uq_score"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    period_id: int = Field(foreign_key="period.id", index=True)
+    framework_id: int = Field(foreign_key="framework.id")
+    base: float  # the indicators' points
+    adjustment: float  # bonus minus deduction, capped per item
+    total: float
+    tier: str = Field(default="", max_length=20)
+    rank_city: int
+    rank_district: int
+    has_data: bool
+    # Per indicator id: points; per adjustment id: signed points. Keys are strings (JSON).
+    points: dict[str, float] = Field(default_factory=dict, sa_type=sa.JSON)
+    adjustments: dict[str, float] = Field(default_factory=dict, sa_type=sa.JSON)
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DistrictScore(SQLModel, table=True):
+    __tablename__ = "district_score"
+    __table_args__ = (sa.UniqueConstraint("area_id", "period_id", name="uq_district_score"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    period_id: int = Field(foreign_key="period.id", index=True)
+    score: float | None = None
+    tier: str = Field(default="", max_length=20)
+    rank: int | None = None
+    parks: int = 0
+
+
+class YearPublication(SQLModel, table=True):
+    """A published year-end result: the year's figures can no longer change."""
+
+    __tablename__ = "year_publication"
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(unique=True)
+    published_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_by: str = Field(max_length=40)

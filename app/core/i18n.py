@@ -16,16 +16,29 @@ LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 DEFAULT_LOCALE = "zh_CN"
 
 
+def catalogue_files(locale: str = DEFAULT_LOCALE) -> list[Path]:
+    """A locale's .po files: messages.po, and one per domain where a domain keeps its own."""
+    return sorted((LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po"))
+
+
 @lru_cache
 def translations(locale: str = DEFAULT_LOCALE) -> _gettext.NullTranslations:
-    """Loads a locale's catalogue; an unknown locale falls back to the message ids."""
-    po = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if not po.exists():
+    """Loads a locale's catalogues as one; an unknown locale falls back to the message ids."""
+    files = catalogue_files(locale)
+    if not files:
         return _gettext.NullTranslations()
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=locale)
+    merged = None
+    for po in files:
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        if merged is None:
+            merged = catalog
+        else:
+            for message in catalog:
+                if message.id:
+                    merged[message.id] = message
     buf = BytesIO()
-    write_mo(buf, catalog)
+    write_mo(buf, merged)
     buf.seek(0)
     return _gettext.GNUTranslations(buf)
 

@@ -9,6 +9,7 @@ from stdnum.cn import uscc
 
 from app.accounts import service as accounts_service
 from app.assessment import measures
+from app.assessment.calendar import default_deadline
 from app.assessment.models import IndicatorValue, Period, ValueOrigin
 from app.demo import data
 from app.demo.data import ParkDef, Story
@@ -88,7 +89,9 @@ def load_demo(*, session: Session) -> DemoSummary:
         raise ValueError(f"the demo roster has {workers} workers, outside {low}–{high}")
     for year in data.YEARS:
         framework_service.create_default(session=session, year=year)
-    periods = [Period(year=y, quarter=q) for y, q in data.PERIODS]
+    periods = [
+        Period(year=y, quarter=q, deadline=default_deadline(y, q).day) for y, q in data.PERIODS
+    ]
     session.add_all(periods)
     session.flush()
     values = _load_values(session, rng, parks, grids, periods, enterprises)

@@ -93,3 +93,52 @@ class Tier(SQLModel, table=True):
     # A CSS colour name from the tier palette, so tiers look the same everywhere.
     colour: str = Field(default="grey", max_length=20)
     sort_order: int = 0
+
+
+class AdjustmentKind(enum.StrEnum):
+    bonus = "bonus"
+    deduction = "deduction"
+
+
+class AdjustmentSource(enum.StrEnum):
+    late_reports = "late_reports"  # counted by the system: quarterly reports submitted late
+    reported = "reported"  # counted by the park, e.g. provincial honours
+
+
+ADJUSTMENT_KIND_LABELS = {
+    AdjustmentKind.bonus: N_("Bonus"),
+    AdjustmentKind.deduction: N_("Deduction"),
+}
+ADJUSTMENT_SOURCE_LABELS = {
+    AdjustmentSource.late_reports: N_("Counted from late quarterly reports"),
+    AdjustmentSource.reported: N_("Reported by the park"),
+}
+
+
+class Adjustment(SQLModel, table=True):
+    """A bonus or deduction item (加分/扣分): points per occurrence, capped."""
+
+    __table_args__ = (sa.UniqueConstraint("framework_id", "code", name="uq_adjustment_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    framework_id: int = Field(foreign_key="framework.id", index=True)
+    code: str = Field(max_length=10)
+    name: str = Field(max_length=60)
+    kind: AdjustmentKind = Field(sa_type=str_enum(AdjustmentKind))
+    source: AdjustmentSource = Field(sa_type=str_enum(AdjustmentSource))
+    points: float = Field(gt=0)  # per occurrence, always positive; the kind gives the sign
+    cap: float = Field(gt=0)
+    sort_order: int = 0
+
+
+class TargetOverride(SQLModel, table=True):
+    """A park's own target for an indicator, with the reason it differs."""
+
+    __tablename__ = "target_override"
+    __table_args__ = (sa.UniqueConstraint("indicator_id", "park_id", name="uq_target_override"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", index=True, ondelete="CASCADE")
+    park_id: int = Field(foreign_key="park.id", index=True)
+    target: float = Field(gt=0)
+    reason: str = Field(max_length=200)
