@@ -34,6 +34,9 @@ class Period(SQLModel, table=True):
     quarter: int
     # The last day to submit: by default 10 working days after the quarter ends.
     deadline: date
+    # The framework version the period is scored by. A new version of a locked framework
+    # takes over only the year's periods that nobody has submitted for yet.
+    framework_id: int | None = Field(default=None, foreign_key="framework.id", index=True)
 
     @property
     def label(self) -> str:

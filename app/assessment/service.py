@@ -95,7 +95,7 @@ def results(*, session: Session, period: Period) -> PeriodResults:
     A park with no values scores 0 and stays in the ranking, flagged by its score's
     `has_data`; a district scores the mean of all its parks.
     """
-    fw = framework_service.for_year(session=session, year=period.year)
+    fw = session.get(Framework, period.framework_id) if period.framework_id else None
     indicators = framework_service.indicators(session=session, framework_id=fw.id) if fw else []
     tiers = framework_service.tiers(session=session, framework_id=fw.id) if fw else []
     values: dict[int, dict[int, float]] = defaultdict(dict)

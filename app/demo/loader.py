@@ -87,10 +87,12 @@ def load_demo(*, session: Session) -> DemoSummary:
     low, high = data.WORKERS_RANGE
     if not low <= workers <= high:
         raise ValueError(f"the demo roster has {workers} workers, outside {low}–{high}")
-    for year in data.YEARS:
-        framework_service.create_default(session=session, year=year)
+    frameworks = {
+        year: framework_service.create_default(session=session, year=year).id for year in data.YEARS
+    }
     periods = [
-        Period(year=y, quarter=q, deadline=default_deadline(y, q).day) for y, q in data.PERIODS
+        Period(year=y, quarter=q, deadline=default_deadline(y, q).day, framework_id=frameworks[y])
+        for y, q in data.PERIODS
     ]
     session.add_all(periods)
     session.flush()
