@@ -25,6 +25,7 @@ from app.core.i18n import _
 from app.core.security import new_nonce, security_headers
 from app.core.templating import is_htmx, render
 from app.dashboard import views as dashboard_views
+from app.framework import views as framework_views
 from app.geo import api as geo_api
 from app.gridwork import api as gridwork_api
 from app.gridwork import views as gridwork_views
@@ -58,6 +59,7 @@ ROUTERS = (
     accounts_views.admin,
     audit_views.router,
     dashboard_views.router,
+    framework_views.router,
     gridwork_views.router,
     geo_api.router,
     gridwork_api.router,

@@ -1,10 +1,15 @@
 """The authorisation matrix: every route × every role × an object in and out of scope.
 
 A route the app has but the matrix lacks fails the test, so a new route cannot ship
-without saying who may use it.
+without saying who may use it. Domains add their own routes in `tests/<domain>/matrix.py`:
+`ENTRIES = {(method, path): (expected, body)}` where body(role, ids, session) gives the
+request's keyword arguments, and optionally `OBJECTS = {"param": f(session) -> {role:
+(in-scope id, out-of-scope id)}}` for path parameters of their own.
 """
 
+import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute
@@ -67,9 +72,10 @@ def ids(session) -> Ids:
     )
 
 
-def objects(ids: Ids) -> dict[str, dict[str, tuple[int | None, int | None]]]:
+def objects(ids: Ids, session) -> dict[str, dict[str, tuple[int | None, int | None]]]:
     """Per path parameter and role: (an object in scope, one out of scope); None = none exists."""
-    return {
+    extra = {k: f(session) for m in DOMAIN_MATRICES for k, f in getattr(m, "OBJECTS", {}).items()}
+    return extra | {
         "area_id": {
             "city_admin": (ids.liangxi, None),
             "district_liangxi": (ids.liangxi, ids.huishan),
@@ -190,6 +196,26 @@ def _body(method: str, path: str, role: str, ids: Ids) -> dict:
     return {}
 
 
+def _domain_matrices() -> list:
+    modules = []
+    for path in sorted(Path(__file__).parent.glob("*/matrix.py")):
+        spec = importlib.util.spec_from_file_location(f"matrix_{path.parent.name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        modules.append(module)
+    return modules
+
+
+DOMAIN_MATRICES = _domain_matrices()
+BODIES = {}
+for _m in DOMAIN_MATRICES:
+    for _key, (_spec, _body_fn) in _m.ENTRIES.items():
+        MATRIX[_key] = _spec
+        BODIES[_key] = _body_fn
+# Logout ends the session: it must stay the last route walked.
+MATRIX[("POST", "/logout")] = MATRIX.pop(("POST", "/logout"))
+
+
 def _expected(spec, role: str, inside: bool):
     if isinstance(spec, int):
         return spec
@@ -211,9 +237,9 @@ def test_every_route_is_in_the_matrix():
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_authorisation_matrix(role, login, ids):
+def test_authorisation_matrix(role, login, ids, session):
     client = login(role)
-    objs = objects(ids)
+    objs = objects(ids, session)
     mismatches = []
     for (method, path), spec in MATRIX.items():
         params = [p for p in objs if "{" + p + "}" in path]
@@ -228,9 +254,11 @@ def test_authorisation_matrix(role, login, ids):
             if expected is None:
                 continue
             url = path.format(**{params[0]: obj}) if params else path
-            resp = client.request(
-                method, url, follow_redirects=False, **_body(method, path, role, ids)
-            )
+            if (method, path) in BODIES:
+                body = BODIES[(method, path)](role, ids, session) if BODIES[(method, path)] else {}
+            else:
+                body = _body(method, path, role, ids)
+            resp = client.request(method, url, follow_redirects=False, **body)
             if resp.status_code != expected:
                 mismatches.append(
                     (method, url, "in" if inside else "out", expected, resp.status_code)
