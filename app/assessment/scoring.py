@@ -91,3 +91,21 @@ def ranks(scores: Mapping[K, float]) -> dict[K, int]:
 def mean(totals: Sequence[float]) -> float | None:
     """A district's score: the mean of its parks' scores, None for a district with no parks."""
     return round(sum(totals) / len(totals), PRECISION) if totals else None
+
+
+def adjustment(*, bonus: bool, points_each: float, cap: float, count: int) -> float:
+    """A bonus (+) or deduction (−) item: points per occurrence, at most `cap` either way."""
+    amount = min(max(count, 0) * points_each, cap)
+    return round(amount if bonus else -amount, PRECISION)
+
+
+def total(base: float, adjustments: Iterable[float]) -> float:
+    """The score: the indicators' points plus bonuses minus deductions, never below 0."""
+    return round(max(base + sum(adjustments), 0.0), PRECISION)
+
+
+def movement(rank: int | None, previous: int | None) -> str:
+    """↑ when the rank improved since the previous period, ↓ when it fell, — otherwise."""
+    if rank is None or previous is None or rank == previous:
+        return "—"
+    return "↑" if rank < previous else "↓"

@@ -1,13 +1,11 @@
-"""Assessment results: a period's values scored, tiered and ranked for every park and district."""
+"""Assessment results as pages read them: stored scores with tiers, ranks and movement."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from app.assessment import scoring
-from app.assessment.models import IndicatorValue, Period
-from app.framework import service as framework_service
+from app.assessment import scores, scoring
+from app.assessment.models import DistrictScore, IndicatorValue, Period, Score
 from app.framework.models import Framework, Indicator, Tier
 from app.geo import service as geo_service
 from app.geo.models import Area, Park
@@ -34,6 +32,16 @@ def get_period(*, session: Session, label: str | None) -> Period | None:
     ).first()
 
 
+def previous_period(*, session: Session, period: Period) -> Period | None:
+    """The quarter before this one (across a year's end)."""
+    year, quarter = (
+        (period.year, period.quarter - 1) if period.quarter > 1 else (period.year - 1, 4)
+    )
+    return session.exec(
+        select(Period).where(Period.year == year, Period.quarter == quarter)
+    ).first()
+
+
 @dataclass
 class ParkResult:
     park: Park
@@ -43,10 +51,23 @@ class ParkResult:
     values: dict[int, float]
     rank_city: int = 0
     rank_district: int = 0
+    base: float = 0.0
+    adjustment: float = 0.0
+    adjustments: dict[int, float] = field(default_factory=dict)
+    previous_rank_city: int | None = None
+    previous_rank_district: int | None = None
 
     @property
     def total(self) -> float:
         return self.score.total
+
+    @property
+    def movement_city(self) -> str:
+        return scoring.movement(self.rank_city, self.previous_rank_city)
+
+    @property
+    def movement_district(self) -> str:
+        return scoring.movement(self.rank_district, self.previous_rank_district)
 
 
 @dataclass
@@ -56,6 +77,11 @@ class DistrictResult:
     tier: Tier | None
     parks: list[ParkResult] = field(default_factory=list)
     rank: int | None = None
+    previous_rank: int | None = None
+
+    @property
+    def movement(self) -> str:
+        return scoring.movement(self.rank, self.previous_rank)
 
 
 @dataclass
@@ -74,69 +100,115 @@ class PeriodResults:
         return next((d for d in self.districts if d.district.id == area_id), None)
 
 
-def _tier(total: float | None, tiers: list[Tier]) -> Tier | None:
-    if total is None:
-        return None
-    name = scoring.tier(total, [(t.name, t.min_score) for t in tiers])
-    return next((t for t in tiers if t.name == name), None)
-
-
 def rules(indicators: list[Indicator]) -> list[scoring.Rule]:
-    """The framework's indicators as scoring rules."""
+    """The framework's indicators as scoring rules (framework targets)."""
     return [
         scoring.Rule(key=i.id, weight=i.weight, target=i.target, rule=i.rule, params=i.rule_params)
         for i in indicators
     ]
 
 
-def results(*, session: Session, period: Period) -> PeriodResults:
-    """Scores, tiers and ranks of every park and district for a period.
-
-    A park with no values scores 0 and stays in the ranking, flagged by its score's
-    `has_data`; a district scores the mean of all its parks.
-    """
-    fw = session.get(Framework, period.framework_id) if period.framework_id else None
-    indicators = framework_service.indicators(session=session, framework_id=fw.id) if fw else []
-    tiers = framework_service.tiers(session=session, framework_id=fw.id) if fw else []
-    values: dict[int, dict[int, float]] = defaultdict(dict)
-    for v in session.exec(select(IndicatorValue).where(IndicatorValue.period_id == period.id)):
-        values[v.park_id][v.indicator_id] = v.value
-
+def _stored(session: Session, period: Period) -> scores.Computed | None:
+    rows = list(session.exec(select(Score).where(Score.period_id == period.id)))
+    if not rows:
+        return None
+    districts = list(
+        session.exec(select(DistrictScore).where(DistrictScore.period_id == period.id))
+    )
     district_of = geo_service.district_of(session=session)
-    rule_list = rules(indicators)
+    return scores.Computed(
+        parks=[
+            scores.Outcome(
+                park_id=r.park_id,
+                district_id=district_of[r.park_id].id,
+                base=r.base,
+                adjustment=r.adjustment,
+                total=r.total,
+                tier=r.tier,
+                has_data=r.has_data,
+                points={int(k): v for k, v in r.points.items()},
+                adjustments={int(k): v for k, v in r.adjustments.items()},
+                rank_city=r.rank_city,
+                rank_district=r.rank_district,
+            )
+            for r in rows
+        ],
+        districts=[
+            scores.DistrictOutcome(d.area_id, d.score, d.tier, d.parks, d.rank) for d in districts
+        ],
+    )
+
+
+def _previous_ranks(session: Session, period: Period) -> tuple[dict, dict, dict]:
+    prev = previous_period(session=session, period=period)
+    if prev is None:
+        return {}, {}, {}
+    rows = session.exec(select(Score).where(Score.period_id == prev.id))
+    city, district = {}, {}
+    for r in rows:
+        city[r.park_id], district[r.park_id] = r.rank_city, r.rank_district
+    areas = {
+        d.area_id: d.rank
+        for d in session.exec(select(DistrictScore).where(DistrictScore.period_id == prev.id))
+    }
+    return city, district, areas
+
+
+def results(*, session: Session, period: Period) -> PeriodResults:
+    """Scores, tiers, ranks and movement of every park and district for a period.
+
+    Read from the stored scores; a period never stored is computed on the fly. A park with
+    no values scores 0 and stays in the ranking, flagged by its score's `has_data`.
+    """
+    inputs = scores.gather(session, period)
+    outcome = _stored(session, period) or scores.compute(session, period, inputs)
+    tiers = sorted(inputs.tiers, key=lambda t: -t.min_score)
+    tier_by_name = {t.name: t for t in tiers}
+    parks = {p.id: p for p in geo_service.parks(session=session)}
+    areas = {a.id: a for a in geo_service.districts(session=session)}
+    prev_city, prev_district, prev_areas = _previous_ranks(session, period)
+    missing_of = {i.id for i in inputs.indicators}
+
     park_results = []
-    for park in geo_service.parks(session=session):
-        s = scoring.score(rule_list, values[park.id])
+    for o in outcome.parks:
+        values = scores.counted_values(inputs, o.park_id)
         park_results.append(
             ParkResult(
-                park=park,
-                district=district_of[park.id],
-                score=s,
-                tier=_tier(s.total, tiers),
-                values=values[park.id],
+                park=parks[o.park_id],
+                district=areas[o.district_id],
+                score=scoring.Score(
+                    total=o.total,
+                    points=o.points,
+                    missing=tuple(i for i in missing_of if i not in values),
+                ),
+                tier=tier_by_name.get(o.tier),
+                values=values,
+                rank_city=o.rank_city,
+                rank_district=o.rank_district,
+                base=o.base,
+                adjustment=o.adjustment,
+                adjustments=o.adjustments,
+                previous_rank_city=prev_city.get(o.park_id),
+                previous_rank_district=prev_district.get(o.park_id),
             )
         )
-
-    city_ranks = scoring.ranks({r.park.id: r.total for r in park_results})
-    by_district: dict[int, list[ParkResult]] = defaultdict(list)
-    for r in park_results:
-        r.rank_city = city_ranks[r.park.id]
-        by_district[r.district.id].append(r)
-    for members in by_district.values():
-        local = scoring.ranks({r.park.id: r.total for r in members})
-        for r in members:
-            r.rank_district = local[r.park.id]
     park_results.sort(key=lambda r: (r.rank_city, r.park.name))
-
-    districts = []
-    for d in geo_service.districts(session=session):
-        members = sorted(by_district.get(d.id, []), key=lambda r: r.rank_district)
-        mean = scoring.mean([r.total for r in members])
-        districts.append(DistrictResult(d, mean, _tier(mean, tiers), members))
-    district_ranks = scoring.ranks(
-        {d.district.id: d.score for d in districts if d.score is not None}
+    district_results = []
+    for d in outcome.districts:
+        members = sorted(
+            (r for r in park_results if r.district.id == d.area_id), key=lambda r: r.rank_district
+        )
+        district_results.append(
+            DistrictResult(
+                district=areas[d.area_id],
+                score=d.score,
+                tier=tier_by_name.get(d.tier),
+                parks=members,
+                rank=d.rank,
+                previous_rank=prev_areas.get(d.area_id),
+            )
+        )
+    district_results.sort(key=lambda d: (d.rank is None, d.rank or 0, d.district.sort_order))
+    return PeriodResults(
+        period, inputs.framework, inputs.indicators, tiers, park_results, district_results
     )
-    for d in districts:
-        d.rank = district_ranks.get(d.district.id)
-    districts.sort(key=lambda d: (d.rank is None, d.rank or 0, d.district.sort_order))
-    return PeriodResults(period, fw, indicators, tiers, park_results, districts)

@@ -26,3 +26,11 @@ class Invalid(Exception):
     def __init__(self, errors: Mapping[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = dict(errors)
+
+
+class Conflict(Exception):
+    """The request does not fit the object's current state (a stale form, a locked period): 409."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

@@ -35,7 +35,7 @@ def translations(locale: str = DEFAULT_LOCALE) -> _gettext.NullTranslations:
             merged = catalog
         else:
             for message in catalog:
-                if message.id:
+                if message.id and message.string:
                     merged[message.id] = message
     buf = BytesIO()
     write_mo(buf, merged)

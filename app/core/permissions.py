@@ -8,7 +8,9 @@ Roles grant actions:
 - view   — read pages and data (every role);
 - change — edit domain data (not leaders);
 - admin  — manage users (city and district offices);
-- audit  — read the whole audit trail (city office).
+- report — fill and submit a park's quarterly report (park administrators);
+- review — approve, return and reopen quarterly reports (district and city offices);
+- audit  — read the whole audit trail, edit frameworks, publish a year (city office).
 
 One widening, for the grid model's mutual learning (互鉴交流): a grid liaison may *view*
 the whole park their grids belong to, while changing only their own grids.
@@ -27,12 +29,12 @@ S = TypeVar("S", bound=sa.Select)
 M = TypeVar("M", bound=SQLModel)
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "city_admin": frozenset({"view", "change", "admin", "audit"}),
-    "district_office": frozenset({"view", "change", "admin"}),
-    "park_admin": frozenset({"view", "change"}),
+    "city_admin": frozenset({"view", "change", "admin", "review", "audit"}),
+    "district_office": frozenset({"view", "change", "admin", "review"}),
+    "park_admin": frozenset({"view", "change", "report"}),
     "grid_liaison": frozenset({"view", "change"}),
     "leader": frozenset({"view"}),
-    "system": frozenset({"view", "change", "admin", "audit"}),
+    "system": frozenset({"view", "change", "admin", "report", "review", "audit"}),
 }
 
 

@@ -2,15 +2,16 @@
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlmodel import Session, select
 from stdnum.cn import uscc
 
 from app.accounts import service as accounts_service
-from app.assessment import measures
+from app.assessment import measures, scores
 from app.assessment.calendar import default_deadline
-from app.assessment.models import IndicatorValue, Period, ValueOrigin
+from app.assessment.models import IndicatorValue, ParkReport, Period, ReportState, ValueOrigin
+from app.core.templating import LOCAL_TZ
 from app.demo import data
 from app.demo.data import ParkDef, Story
 from app.enterprises.models import Enterprise, Liaison, LiaisonRole, Ownership, ReformType, Size
@@ -97,7 +98,9 @@ def load_demo(*, session: Session) -> DemoSummary:
     session.add_all(periods)
     session.flush()
     values = _load_values(session, rng, parks, grids, periods, enterprises)
+    _load_reports(session, parks, periods)
     users = accounts_service.create_demo_accounts(session=session)
+    scores.store_all(session)
 
     return DemoSummary(
         districts=sum(a.level == AreaLevel.district for a in areas.values()),
@@ -564,3 +567,60 @@ def _load_values(
     session.add_all(rows)
     session.flush()
     return len(rows)
+
+
+# How the latest quarter's reports stand, by story: strong parks are approved already,
+# others wait for review, one was returned with a question, one lagging park has not
+# submitted at all (its deadline has passed).
+RETURNED_PARK = "长三角新就业产业园"
+RETURN_COMMENT = "培训覆盖率与上季度相比变化较大，请补充培训签到表等佐证材料后重新报送。"
+LATEST_STATE = {
+    Story.strong: ReportState.approved,
+    Story.steady: ReportState.submitted,
+    Story.improving: ReportState.approved,
+    Story.lagging: ReportState.draft,
+}
+
+
+def _load_reports(
+    session: Session, parks: list[tuple[ParkDef, Park]], periods: list[Period]
+) -> int:
+    districts = {a.id: a for a in session.exec(select(Area))}
+    reports = []
+    for index, (d, park) in enumerate(parks):
+        reviewer = f"{_district_name(districts, park.area_id)}产改办"
+        for k, period in enumerate(periods):
+            if d.name == data.MISSING_DATA_PARK and (
+                (period.year, period.quarter) in data.MISSING_DATA_PERIODS
+            ):
+                continue
+            latest = period is periods[-1]
+            state = LATEST_STATE[d.story] if latest else ReportState.approved
+            if latest and d.name == RETURNED_PARK:
+                state = ReportState.returned
+            # Lagging parks miss the deadline every other quarter; the others are early.
+            days = 2 if d.story is Story.lagging and k % 2 == 0 else -(1 + index % 5)
+            day = period.deadline + timedelta(days=days)
+            submitted = datetime.combine(day, time(9 + index % 8), LOCAL_TZ).astimezone(UTC)
+            report = ParkReport(park_id=park.id, period_id=period.id, state=state)
+            if state is not ReportState.draft:
+                report.submitted_at = report.first_submitted_at = submitted
+                report.submitted_by = f"park{park.id}"
+            if state in (ReportState.approved, ReportState.returned):
+                report.reviewed_at = submitted + timedelta(days=2)
+                report.reviewed_by = reviewer
+            if state is ReportState.returned:
+                report.review_comment = (
+                    "培训覆盖率与上季度相比变化较大，请补充培训签到表等佐证材料后重新报送。"
+                )
+            reports.append(report)
+    session.add_all(reports)
+    session.flush()
+    return len(reports)
+
+
+def _district_name(areas: dict[int, Area], area_id: int) -> str:
+    area = areas[area_id]
+    while area.level != AreaLevel.district and area.parent_id in areas:
+        area = areas[area.parent_id]
+    return area.name
