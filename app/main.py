@@ -16,10 +16,11 @@ from app.accounts import service as accounts_service
 from app.accounts import views as accounts_views
 from app.accounts.deps import LoginRequired, Who, csrf_protect
 from app.assessment import api as assessment_api
+from app.assessment import views as assessment_views
 from app.audit import views as audit_views
 from app.core.config import ROOT, Settings, get_settings
 from app.core.db import get_engine
-from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.forms import field_errors
 from app.core.i18n import _
 from app.core.security import new_nonce, security_headers
@@ -59,6 +60,7 @@ ROUTERS = (
     accounts_views.admin,
     audit_views.router,
     dashboard_views.router,
+    assessment_views.router,
     framework_views.router,
     gridwork_views.router,
     geo_api.router,
@@ -108,6 +110,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             403,
             _("The request failed its security check. Reload the page and try again."),
         )
+
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict):
+        return _error(request, 409, exc.message)
 
     @app.exception_handler(Invalid)
     async def invalid(request: Request, exc: Invalid):

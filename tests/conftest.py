@@ -5,12 +5,15 @@ SQLite by default; set PARKGRID_TEST_DATABASE_URL to run the same suite on Postg
 """
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 
 import pytest
 
 os.environ["PARKGRID_ENV"] = "test"
 os.environ["PARKGRID_SECRET_KEY"] = "test-secret-" + "x" * 32
+# Evidence files of the run go to a throwaway folder, never into var/.
+os.environ.setdefault("PARKGRID_EVIDENCE_DIR", tempfile.mkdtemp(prefix="parkgrid-evidence-"))
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient

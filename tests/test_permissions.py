@@ -3,8 +3,9 @@
 A route the app has but the matrix lacks fails the test, so a new route cannot ship
 without saying who may use it. Domains add their own routes in `tests/<domain>/matrix.py`:
 `ENTRIES = {(method, path): (expected, body)}` where body(role, ids, session) gives the
-request's keyword arguments, and optionally `OBJECTS = {"param": f(session) -> {role:
-(in-scope id, out-of-scope id)}}` for path parameters of their own.
+request's keyword arguments, optionally `OBJECTS = {"param": f(session) -> {role:
+(in-scope id, out-of-scope id)}}` for path parameters of their own, and `FIXED = {"param":
+value}` for path parameters that are the same for everyone (a period, a year).
 """
 
 import importlib.util
@@ -198,8 +199,8 @@ def _body(method: str, path: str, role: str, ids: Ids) -> dict:
 
 def _domain_matrices() -> list:
     modules = []
-    for path in sorted(Path(__file__).parent.glob("*/matrix.py")):
-        spec = importlib.util.spec_from_file_location(f"matrix_{path.parent.name}", path)
+    for path in sorted(Path(__file__).parent.glob("*/matrix*.py")):
+        spec = importlib.util.spec_from_file_location(f"{path.parent.name}_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         modules.append(module)
@@ -253,7 +254,8 @@ def test_authorisation_matrix(role, login, ids, session):
             expected = _expected(spec, role, inside)
             if expected is None:
                 continue
-            url = path.format(**{params[0]: obj}) if params else path
+            fixed = {k: v for m in DOMAIN_MATRICES for k, v in getattr(m, "FIXED", {}).items()}
+            url = path.format(**fixed, **({params[0]: obj} if params else {}))
             if (method, path) in BODIES:
                 body = BODIES[(method, path)](role, ids, session) if BODIES[(method, path)] else {}
             else:

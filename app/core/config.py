@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PARKGRID_PORT"))
     host: str = "127.0.0.1"
     sql_echo: bool = False
+    # Evidence files (佐证材料) live here, outside the database, under their hashes.
+    evidence_dir: Path = ROOT / "var" / "evidence"
+    evidence_max_mb: int = 10
     # Sessions end after this long without a request, and after this long in any case.
     session_idle_minutes: int = 120
     session_absolute_hours: int = 12
