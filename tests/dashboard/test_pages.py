@@ -54,7 +54,7 @@ def test_overview_ranks_the_districts_in_a_chart_and_a_table(client, session):
     assert [r[1] for r in rows] == [d.district.name for d in res.districts]
     scores = [float(r[3]) for r in rows]
     assert scores == sorted(scores, reverse=True)
-    assert rows[0][0] == "1"
+    assert rows[0][0] == f"1 {best.movement}"
     assert rows[0][4] == best.tier.name
 
 
@@ -124,7 +124,9 @@ def test_district_page_ranks_its_parks_with_a_scorecard(client, session):
     rows = table_rows(html, "park-ranking")
     names = [r[1] for r in rows]
     assert any("无锡盛阳食品城" in n for n in names) and any("无锡华夏家居港" in n for n in names)
-    assert [int(r[0]) for r in rows] == sorted(int(r[0]) for r in rows)
+    ranks = [int(r[0].split()[0]) for r in rows]
+    assert ranks == sorted(ranks)
+    assert [r[0].split()[1] for r in rows] == [p.movement_district for p in dres.parks]
     card = table_rows(html, "scorecard")
     assert len(card) == len(dres.parks)
     assert all(len(r) == 1 + 12 for r in card)
@@ -142,7 +144,7 @@ def test_park_page_shows_score_tier_ranks_and_grids(client, session):
     pr = res.park(huaxia.id)
     html = client.get(f"/parks/{huaxia.id}").text
     assert kpi(html, "score") == f"{pr.total:.2f}"
-    assert kpi(html, "rank-city") == f"{pr.rank_city} / 15"
+    assert kpi(html, "rank-city") == f"{pr.rank_city} / 15 {pr.movement_city}"
     assert kpi(html, "rank-district").startswith(str(pr.rank_district))
     assert pr.tier.name in html
     grids = table_rows(html, "grids")
