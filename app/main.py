@@ -16,6 +16,7 @@ from app.accounts import service as accounts_service
 from app.accounts import views as accounts_views
 from app.accounts.deps import LoginRequired, Who, csrf_protect
 from app.assessment import api as assessment_api
+from app.assessment import rankings as assessment_rankings
 from app.assessment import views as assessment_views
 from app.audit import views as audit_views
 from app.core.config import ROOT, Settings, get_settings
@@ -61,6 +62,7 @@ ROUTERS = (
     audit_views.router,
     dashboard_views.router,
     assessment_views.router,
+    assessment_rankings.router,
     framework_views.router,
     gridwork_views.router,
     geo_api.router,

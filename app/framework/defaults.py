@@ -1,4 +1,4 @@
-"""The default framework (2022 edition of the city's guide): 9 aspects, 12 indicators, 4 tiers.
+"""The default framework (the city's 2022 guide): 9 aspects, 12 indicators, 4 tiers, 2 items.
 
 It is an editable default, not a law: offices change it, and each year's framework
 is its own copy so earlier years keep their scores.
@@ -6,6 +6,7 @@ is its own copy so earlier years keep their scores.
 
 from dataclasses import dataclass
 
+from app.framework.models import AdjustmentKind, AdjustmentSource
 from app.framework.models import ValueSource as S
 
 
@@ -74,4 +75,10 @@ TIERS = (
     ("第二等次", 75.0, "blue"),
     ("第三等次", 60.0, "amber"),
     ("第四等次", 0.0, "red"),
+)
+
+# Bonus and deduction items (加分/扣分): (code, name, kind, counted from, points each, cap).
+ADJUSTMENTS = (
+    ("D01", "逾期报送季度报告", AdjustmentKind.deduction, AdjustmentSource.late_reports, 1.0, 5.0),
+    ("B01", "获省级及以上荣誉", AdjustmentKind.bonus, AdjustmentSource.reported, 2.0, 5.0),
 )

@@ -4,9 +4,10 @@ import enum
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
-from app.core.i18n import N_
+from app.core.i18n import N_, gettext
 from app.core.types import str_enum
 
 
@@ -142,3 +143,175 @@ class TargetOverride(SQLModel, table=True):
     park_id: int = Field(foreign_key="park.id", index=True)
     target: float = Field(gt=0)
     reason: str = Field(max_length=200)
+
+
+# Input shapes of the framework editor. Each sheet of the editor (aspects, indicators,
+# tiers, adjustments, overrides) posts every row at once; a row creates an item or
+# replaces the stored one, so one shape serves both.
+
+
+def _strip(v: object) -> object:
+    return v.strip() if isinstance(v, str) else v
+
+
+def _stripped(*fields: str) -> Any:
+    """A validator that trims the fields' text before it is checked."""
+    return field_validator(*fields, mode="before")(_strip)
+
+
+# Number ranges are checked by validators rather than Field(gt=..., le=...): the shared
+# messages would print a float field's bounds as "0.0" and "100.0", and read "at least 0"
+# for a bound that refuses 0.
+
+
+def _more_than_zero(v: float) -> float:
+    if v <= 0:
+        raise ValueError(gettext("must be more than 0."))
+    return v
+
+
+def _positive(*fields: str) -> Any:
+    """A validator that refuses zero and negative numbers."""
+    return field_validator(*fields)(_more_than_zero)
+
+
+def _zero_to_hundred(v: float) -> float:
+    if not 0 <= v <= 100:
+        raise ValueError(gettext("must be between 0 and 100."))
+    return v
+
+
+def _percentage(*fields: str) -> Any:
+    """A validator that keeps numbers between 0 and 100."""
+    return field_validator(*fields)(_zero_to_hundred)
+
+
+def _up_to_hundred(v: float) -> float:
+    if v > 100:
+        raise ValueError(gettext("must be at most 100."))
+    return v
+
+
+class TierColour(enum.StrEnum):
+    """The tier palette; app.css has a badge colour for each."""
+
+    green = "green"
+    blue = "blue"
+    amber = "amber"
+    red = "red"
+    grey = "grey"
+
+
+TIER_COLOUR_LABELS = {
+    TierColour.green: N_("Green"),
+    TierColour.blue: N_("Blue"),
+    TierColour.amber: N_("Amber"),
+    TierColour.red: N_("Red"),
+    TierColour.grey: N_("Grey"),
+}
+
+
+class FrameworkCopy(SQLModel):
+    source_id: int
+    year: int = Field(ge=2000, le=2100)
+
+
+FRAMEWORK_COPY_LABELS = {"source_id": N_("Framework to copy"), "year": N_("Year")}
+
+
+class AspectCreate(SQLModel):
+    name: str = Field(min_length=1, max_length=40)
+
+    _trim = _stripped("name")
+
+
+ASPECT_LABELS = {"name": N_("Aspect name")}
+
+
+class IndicatorCreate(SQLModel):
+    code: str = Field(min_length=1, max_length=10)
+    name: str = Field(min_length=1, max_length=60)
+    aspect_id: int
+    unit: str = Field(min_length=1, max_length=20)
+    source: ValueSource
+    measure: str = Field(default="", max_length=40)
+    target: float
+    weight: float
+    rule: ScoringRule = ScoringRule.linear
+    # "threshold:share" pairs as typed, e.g. "50:0.5, 80:0.8, 100:1"; parsed by the service.
+    steps: str = Field(default="", max_length=200)
+
+    _trim = _stripped("code", "name", "unit", "measure", "steps")
+    _check = _positive("target")
+    _range = _percentage("weight")
+
+
+INDICATOR_LABELS = {
+    "code": N_("Code"),
+    "name": N_("Indicator name"),
+    "aspect_id": N_("Aspect"),
+    "unit": N_("Unit"),
+    "source": N_("Value source"),
+    "measure": N_("Computed by"),
+    "target": N_("Target"),
+    "weight": N_("Weight"),
+    "rule": N_("Scoring rule"),
+    "steps": N_("Steps"),
+}
+
+
+class TierCreate(SQLModel):
+    name: str = Field(min_length=1, max_length=20)
+    min_score: float
+    colour: TierColour = TierColour.grey
+
+    _trim = _stripped("name")
+    _range = _percentage("min_score")
+
+
+TIER_LABELS = {
+    "name": N_("Tier name"),
+    "min_score": N_("Minimum score"),
+    "colour": N_("Colour"),
+}
+
+
+class AdjustmentCreate(SQLModel):
+    code: str = Field(min_length=1, max_length=10)
+    name: str = Field(min_length=1, max_length=60)
+    kind: AdjustmentKind
+    source: AdjustmentSource
+    points: float
+    cap: float
+
+    _trim = _stripped("code", "name")
+    _check = _positive("points", "cap")
+    _most = field_validator("points", "cap")(_up_to_hundred)
+
+
+ADJUSTMENT_LABELS = {
+    "code": N_("Code"),
+    "name": N_("Item name"),
+    "kind": N_("Bonus or deduction"),
+    "source": N_("Counted from"),
+    "points": N_("Points per occurrence"),
+    "cap": N_("Cap"),
+}
+
+
+class TargetOverrideCreate(SQLModel):
+    park_id: int
+    indicator_id: int
+    target: float
+    reason: str = Field(min_length=1, max_length=200)
+
+    _trim = _stripped("reason")
+    _check = _positive("target")
+
+
+TARGET_OVERRIDE_LABELS = {
+    "park_id": N_("Park"),
+    "indicator_id": N_("Indicator"),
+    "target": N_("Park's target"),
+    "reason": N_("Reason"),
+}

@@ -1,0 +1,182 @@
+"""The leaders' rankings page: district and park league tables, filtered, and their .xlsx."""
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from app.accounts.deps import Who
+from app.assessment import rankings_service as rs
+from app.assessment import service as assessment
+from app.assessment import xlsx
+from app.assessment.models import Period
+from app.core.db import SessionDep
+from app.core.errors import Invalid
+from app.core.i18n import _
+from app.core.templating import is_htmx, render
+from app.dashboard import charts
+from app.geo import service as geo
+from app.geo.models import PARK_KIND_LABELS, PILOT_LEVEL_LABELS
+
+router = APIRouter()
+
+
+@dataclass
+class Asked:
+    """The query as typed: every value is checked against its choices by the service."""
+
+    period: str | None = None
+    district: str | None = None
+    kind: str | None = None
+    pilot: str | None = None
+    by: str | None = None
+
+
+AskedDep = Annotated[Asked, Depends()]
+
+
+def _period(session: Session, label: str | None) -> Period | None:
+    # A label is as short as "2026Q3": a long one is no period, and is not worth parsing.
+    period = assessment.get_period(session=session, label=label) if len(label or "") <= 12 else None
+    if period is None and label:
+        raise HTTPException(404, _("No such period: {p}").format(p=label[:12]))
+    return period
+
+
+def _chosen(period: Period, f: rs.Filters) -> dict[str, str]:
+    """The filters as query values, in their canonical form (an aspect by this year's id)."""
+    return {
+        "period": period.label,
+        "district": str(f.district.id) if f.district else "",
+        "kind": f.kind.value if f.kind else "",
+        "pilot": f.pilot.value if f.pilot else "",
+        "by": str(f.aspect.id) if f.aspect else rs.TOTAL,
+    }
+
+
+def _query(chosen: dict[str, str]) -> str:
+    """The query string of a canonical choice, without the filters left empty."""
+    return urlencode({k: v for k, v in chosen.items() if v})
+
+
+def summary(rk: rs.Rankings) -> str:
+    """The period and the filters in words, for the page and the workbook's title rows."""
+    f, p = rk.filters, rk.period
+    everything = _("All")
+    return "；".join(
+        [
+            _("{year} Q{q} (cumulative)").format(year=p.year, q=p.quarter),
+            f"{_('Rank by')}：{f.aspect.name if f.aspect else _('Total score')}",
+            f"{_('District')}：{f.district.name if f.district else everything}",
+            f"{_('Park kind')}：{_(PARK_KIND_LABELS[f.kind]) if f.kind else everything}",
+            f"{_('Pilot level')}：{_(PILOT_LEVEL_LABELS[f.pilot]) if f.pilot else everything}",
+        ]
+    )
+
+
+def _figure(request: Request, rk: rs.Rankings, visible: geo.Visible) -> dict | None:
+    rows = rk.parks
+    if not rows:
+        return None
+    aspect = rk.filters.aspect
+    figure = charts.ranking_bar(
+        [r.park.name for r in rows],
+        [r.score for r in rows],
+        [r.tier.colour if r.tier else "grey" for r in rows],
+        urls=[
+            str(request.url_for("park", park_id=r.park.id)) if r.park.id in visible.parks else ""
+            for r in rows
+        ],
+        axis_title=_("{aspect} points").format(aspect=aspect.name) if aspect else _("Score"),
+    )
+    if rk.out_of is not None:
+        # The bar chart is scaled for totals out of 100; an aspect is out of its weights.
+        figure["layout"]["xaxis"]["range"] = [0, rk.out_of * 1.1]
+    return figure
+
+
+@router.get("/rankings", response_class=HTMLResponse, name="rankings")
+def rankings_page(request: Request, session: SessionDep, who: Who, asked: AskedDep):
+    # League tables are published to every role; links open only what is in the reader's scope.
+    period = _period(session, asked.period)
+    context: dict[str, Any] = {
+        "period": period,
+        "periods": assessment.periods(session=session),
+        "districts": geo.districts(session=session),
+        "kind_labels": PARK_KIND_LABELS,
+        "pilot_labels": PILOT_LEVEL_LABELS,
+        "aspects": rs.aspects(
+            session=session, framework_id=period.framework_id if period else None
+        ),
+        "total": rs.TOTAL,
+        "chosen": {k: v or "" for k, v in vars(asked).items()},
+        "rk": None,
+        "errors": {},
+        # An htmx answer also refreshes the aspect choices, which follow the period's framework.
+        "oob": is_htmx(request),
+    }
+    status = 200
+    if period is not None:
+        try:
+            filters = rs.parse_filters(
+                session=session,
+                period=period,
+                district=asked.district,
+                kind=asked.kind,
+                pilot=asked.pilot,
+                by=asked.by,
+            )
+        except Invalid as exc:
+            # The page stays usable: the form is shown again with what was wrong.
+            context["errors"] = exc.errors
+            status = 422
+        else:
+            rk = rs.rankings(session=session, period=period, filters=filters)
+            visible = geo.visible(session=session, who=who)
+            chosen = _chosen(period, filters)
+            context.update(
+                rk=rk,
+                chosen=chosen,
+                visible=visible,
+                summary=summary(rk),
+                figure=_figure(request, rk, visible),
+                export_url=f"{request.url_for('rankings_xlsx')}?{_query(chosen)}",
+            )
+    template = "assessment/_rankings_table.html" if is_htmx(request) else "assessment/rankings.html"
+    return render(request, template, context, status_code=status)
+
+
+def content_disposition(ascii_name: str, name: str) -> str:
+    """An attachment header every browser reads: an ASCII name, and the UTF-8 one (RFC 5987)."""
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+@router.get("/rankings.xlsx", name="rankings_xlsx")
+def rankings_xlsx(session: SessionDep, _who: Who, asked: AskedDep) -> Response:
+    period = _period(session, asked.period)
+    if period is None:
+        raise HTTPException(404, _("No indicator values have been recorded yet."))
+    # Bad filters raise Invalid: the app answers 422 naming each one.
+    filters = rs.parse_filters(
+        session=session,
+        period=period,
+        district=asked.district,
+        kind=asked.kind,
+        pilot=asked.pilot,
+        by=asked.by,
+    )
+    rk = rs.rankings(session=session, period=period, filters=filters)
+    body = xlsx.workbook(rk, title=f"{_('Park reform rankings')} · {summary(rk)}")
+    return Response(
+        body,
+        media_type=xlsx.MEDIA_TYPE,
+        headers={
+            "Content-Disposition": content_disposition(
+                f"rankings-{period.label}.xlsx",
+                f"{_('Park reform rankings')}-{period.label}.xlsx",
+            )
+        },
+    )
