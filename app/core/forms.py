@@ -11,6 +11,11 @@ from app.core.i18n import _
 M = TypeVar("M", bound=BaseModel)
 
 
+def _n(value: Any) -> Any:
+    # Limits read as people write them: 0, not 0.0.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _message(err: Mapping[str, Any], label: str) -> str:
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
@@ -24,11 +29,13 @@ def _message(err: Mapping[str, Any], label: str) -> str:
     if kind in {"int_parsing", "int_type", "float_parsing", "float_type", "int_from_float"}:
         return _("{field} must be a number.").format(field=label)
     if kind in {"greater_than_equal", "greater_than"}:
-        return _("{field} must be at least {n}.").format(
-            field=label, n=ctx.get("ge", ctx.get("gt"))
-        )
+        if kind == "greater_than":
+            return _("{field} must be more than {n}.").format(field=label, n=_n(ctx.get("gt")))
+        return _("{field} must be at least {n}.").format(field=label, n=_n(ctx.get("ge")))
     if kind in {"less_than_equal", "less_than"}:
-        return _("{field} must be at most {n}.").format(field=label, n=ctx.get("le", ctx.get("lt")))
+        if kind == "less_than":
+            return _("{field} must be less than {n}.").format(field=label, n=_n(ctx.get("lt")))
+        return _("{field} must be at most {n}.").format(field=label, n=_n(ctx.get("le")))
     if kind == "value_error" and "error" in ctx:
         # Our own validators raise ValueError with a message already written for users.
         return f"{label}：{ctx['error']}"

@@ -15,10 +15,17 @@ from sqlmodel import Session, SQLModel, col, select
 # the assessment's tables: the framework service reads them, moves a period's draft values
 # over to a new version, and has the assessment rescore the periods a change affects.
 from app.assessment import scores
-from app.assessment.models import AdjustmentCount, IndicatorValue, ParkReport, Period, ReportState
+from app.assessment.models import (
+    AdjustmentCount,
+    IndicatorValue,
+    ParkReport,
+    Period,
+    ReportState,
+    YearPublication,
+)
 from app.audit import service as audit
 from app.audit.models import AuditAction, AuditLog
-from app.core.errors import Invalid, NotFound
+from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import parse
 from app.core.i18n import _
 from app.core.permissions import Principal
@@ -339,6 +346,11 @@ def _require_city_office(who: Principal) -> None:
 def _editable(session: Session, who: Principal, framework_id: int) -> Framework:
     _require_city_office(who)
     fw = get(session=session, framework_id=framework_id)
+    if session.exec(select(YearPublication.id).where(YearPublication.year == fw.year)).first():
+        # A published year's result is final, and so is the framework that made it.
+        raise Conflict(
+            _("The {year} results are published and can no longer change.").format(year=fw.year)
+        )
     newest = for_year(session=session, year=fw.year)
     if newest is not None and newest.id != fw.id:
         # Editing an older version would fork the year: changes go to the newest.

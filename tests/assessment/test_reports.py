@@ -373,3 +373,20 @@ def test_late_first_submissions_are_deducted(session):
     for pid, n in late.items():
         assert out[pid].adjustment <= -min(n, 5) + 1e-9
         assert out[pid].total == round(max(out[pid].base + out[pid].adjustment, 0), 2)
+
+
+def test_publishing_a_year_freezes_it(login, session):
+    from app.assessment.models import YearPublication
+
+    admin = login("city_admin")
+    assert login("district_liangxi").post("/years/2025/publish").status_code == 404
+    assert admin.post("/years/2026/publish").status_code == 409  # no 2026 Q4 yet
+    assert admin.post("/years/2025/publish", follow_redirects=False).status_code == 303
+    assert session.exec(select(YearPublication.year)).all() == [2025]
+    q4 = session.exec(select(Period).where(Period.year == 2025, Period.quarter == 4)).one()
+    huaxia = session.exec(select(Park).where(Park.name == "无锡华夏家居港")).one()
+    resp = login("district_liangxi").post(_url(huaxia, q4, "reopen"), data={"reason": "复核"})
+    assert resp.status_code == 409 and "已发布" in resp.text
+    fw = framework_service.for_year(session=session, year=2025)
+    page = admin.post(f"/frameworks/{fw.id}/tiers", data={})
+    assert page.status_code == 409 and "已发布" in page.text

@@ -94,3 +94,20 @@ def test_completion():
     assert scoring.completion(Rule("x", 8, 500), 750) == 150.0
     assert scoring.completion(Rule("x", 8, 500), None) is None
     assert scoring.completion(Rule("x", 10, 2, ScoringRule.lower_better), 4) == 50.0
+
+
+def test_movement_arrows():
+    assert scoring.movement(3, 5) == "↑"
+    assert scoring.movement(5, 3) == "↓"
+    assert scoring.movement(4, 4) == "—"
+    assert scoring.movement(4, None) == "—"
+
+
+def test_bonus_and_deduction_items_are_capped():
+    # −1 per overdue report, at most 5; +2 per provincial honour, at most 5.
+    assert scoring.adjustment(bonus=False, points_each=1, cap=5, count=3) == -3
+    assert scoring.adjustment(bonus=False, points_each=1, cap=5, count=9) == -5
+    assert scoring.adjustment(bonus=True, points_each=2, cap=5, count=2) == 4
+    assert scoring.adjustment(bonus=True, points_each=2, cap=5, count=3) == 5
+    assert scoring.total(88.5, [-3, 4]) == 89.5
+    assert scoring.total(2.0, [-5]) == 0.0  # never below zero
