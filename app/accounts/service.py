@@ -64,6 +64,7 @@ def principal(
     """The user with their scope expanded down the tree, as permissions see them."""
     scopes = list(session.exec(select(UserScope).where(UserScope.user_id == user.id)))
     grid_ids = frozenset(s.grid_id for s in scopes if s.grid_id)
+    park_ids = [s.park_id for s in scopes if s.park_id]
     grids = []
     if grid_ids:
         grids = list(
@@ -76,7 +77,13 @@ def principal(
         role=user.role.value,
         address=address,
         area_ids=_area_subtree(session, {s.area_id for s in scopes if s.area_id}),
-        park_ids=frozenset(s.park_id for s in scopes if s.park_id),
+        park_ids=frozenset(park_ids),
+        parks=tuple(
+            (p.id, p.name)
+            for p in session.exec(
+                select(Park).where(col(Park.id).in_(park_ids)).order_by(col(Park.id))
+            )
+        ),
         grid_ids=grid_ids,
         view_park_ids=frozenset(g.park_id for g in grids),
         grids=tuple((g.id, g.name) for g in grids),

@@ -95,8 +95,9 @@ def mean(totals: Sequence[float]) -> float | None:
 
 def adjustment(*, bonus: bool, points_each: float, cap: float, count: int) -> float:
     """A bonus (+) or deduction (−) item: points per occurrence, at most `cap` either way."""
-    amount = min(max(count, 0) * points_each, cap)
-    return round(amount if bonus else -amount, PRECISION)
+    amount = round(min(max(count, 0) * points_each, cap), PRECISION)
+    # "+ 0.0" turns −0.0 into 0.0, so no page shows "-0.00".
+    return (amount if bonus else -amount) + 0.0
 
 
 def total(base: float, adjustments: Iterable[float]) -> float:

@@ -52,7 +52,8 @@ class Principal:
     grid_ids: frozenset[int] = frozenset()  # grids scoped directly
     view_park_ids: frozenset[int] = frozenset()  # parks a liaison may view (their grids' parks)
     everything: bool = False
-    # A liaison's own grids as (id, name), for the menu.
+    # A park administrator's parks and a liaison's grids as (id, name), for the menu.
+    parks: tuple[tuple[int, str], ...] = ()
     grids: tuple[tuple[int, str], ...] = ()
     session_key: str = field(default="", repr=False)
 

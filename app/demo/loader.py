@@ -512,7 +512,11 @@ def _load_values(
     # Today's roster is the latest quarter's truth for every computed indicator.
     latest_year = data.PERIODS[-1][0]
     computed = [i for i in indicators[latest_year] if i.source in COMPUTED_SOURCES]
-    today = {i.measure: measures.compute(session, i.measure, park_ids) for i in computed}
+    measured = {i.measure: measures.measure(session, i.measure, park_ids) for i in computed}
+    today = {
+        m: {pid: x.value for pid, x in found.items()} if found is not None else None
+        for m, found in measured.items()
+    }
     series = {
         (park.id, m): _computed_series(rng, d, m, now[park.id], len(grids[park.id]))
         for d, park in parks
@@ -540,11 +544,15 @@ def _load_values(
             ):
                 continue
             for ind in indicators[period.year]:
+                basis = ""
                 if ind.source in COMPUTED_SOURCES:
                     past = series.get((park.id, ind.measure))
                     if past is None:
                         continue
                     value, origin = past[k], ValueOrigin.computed
+                    if k == len(periods) - 1:
+                        # The latest quarter is today's roster: say which rows it came from.
+                        basis = measured[ind.measure][park.id].basis
                 elif ind.unit == "%" and ind.measure not in CUMULATIVE_MEASURES:
                     value = _rate_value(rng, d, period.year, period.quarter)
                     origin = ValueOrigin.reported
@@ -561,7 +569,9 @@ def _load_values(
                         indicator_id=ind.id,
                         value=value,
                         origin=origin,
+                        basis=basis,
                         updated_at=_report_time(period.year, period.quarter, index),
+                        updated_by=f"{park.name}产改机构" if origin is ValueOrigin.reported else "",
                     )
                 )
     session.add_all(rows)
@@ -605,7 +615,7 @@ def _load_reports(
             report = ParkReport(park_id=park.id, period_id=period.id, state=state)
             if state is not ReportState.draft:
                 report.submitted_at = report.first_submitted_at = submitted
-                report.submitted_by = f"park{park.id}"
+                report.submitted_by = f"{park.name}产改机构"
             if state in (ReportState.approved, ReportState.returned):
                 report.reviewed_at = submitted + timedelta(days=2)
                 report.reviewed_by = reviewer
