@@ -27,9 +27,13 @@ from app.core.i18n import _
 from app.core.security import new_nonce, security_headers
 from app.core.templating import is_htmx, render
 from app.dashboard import views as dashboard_views
+from app.enterprises import views as enterprises_views
 from app.framework import views as framework_views
 from app.geo import api as geo_api
 from app.gridwork import api as gridwork_api
+from app.gridwork import demands as gridwork_demands
+from app.gridwork import monthly as gridwork_monthly
+from app.gridwork import notices as gridwork_notices
 from app.gridwork import views as gridwork_views
 
 # plotly.js ships inside the installed plotly package: served from there, never from a CDN.
@@ -65,6 +69,10 @@ ROUTERS = (
     assessment_rankings.router,
     framework_views.router,
     gridwork_views.router,
+    gridwork_monthly.router,
+    gridwork_demands.router,
+    gridwork_notices.router,
+    enterprises_views.router,
     geo_api.router,
     gridwork_api.router,
     assessment_api.router,

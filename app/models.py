@@ -17,6 +17,14 @@ from app.audit.models import AuditLog
 from app.enterprises.models import Enterprise, Liaison
 from app.framework.models import Adjustment, Aspect, Framework, Indicator, TargetOverride, Tier
 from app.geo.models import Area, Grid, Park
+from app.gridwork.models import (
+    Demand,
+    MonthlyPhoto,
+    MonthlyReport,
+    Notice,
+    NoticeAttachment,
+    NoticeTarget,
+)
 
 metadata = SQLModel.metadata
 
@@ -26,6 +34,7 @@ __all__ = [
     "Area",
     "Aspect",
     "AuditLog",
+    "Demand",
     "DistrictScore",
     "Enterprise",
     "Evidence",
@@ -35,6 +44,11 @@ __all__ = [
     "IndicatorValue",
     "Liaison",
     "LoginFailure",
+    "MonthlyPhoto",
+    "MonthlyReport",
+    "Notice",
+    "NoticeAttachment",
+    "NoticeTarget",
     "Park",
     "ParkReport",
     "Period",

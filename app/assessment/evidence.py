@@ -1,7 +1,5 @@
 """Evidence files (佐证材料): checked, stored under their hash, served to those in scope."""
 
-import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import Session
@@ -10,47 +8,16 @@ from app.assessment import reports
 from app.assessment.models import Evidence, IndicatorValue, Period
 from app.audit import service as audit
 from app.audit.models import AuditAction
-from app.core import permissions
+from app.core import files, permissions
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.i18n import _
 from app.core.permissions import Principal
 from app.geo.models import Park
 
-
-@dataclass(frozen=True)
-class Kind:
-    extension: str
-    content_type: str
-    magic: bytes
-
-
-# Known by their first bytes, not by the name the browser sent.
-KINDS = (
-    Kind(".pdf", "application/pdf", b"%PDF-"),
-    Kind(".jpg", "image/jpeg", b"\xff\xd8\xff"),
-    Kind(".png", "image/png", b"\x89PNG\r\n\x1a\n"),
-    Kind(
-        ".docx",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        b"PK\x03\x04",
-    ),
-    Kind(
-        ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK\x03\x04"
-    ),
-)
-
-
-def kind_of(filename: str, content: bytes) -> Kind | None:
-    """The file's kind, when its content and its name agree on one we accept."""
-    suffix = Path(filename).suffix.lower().replace(".jpeg", ".jpg")
-    for k in KINDS:
-        if content.startswith(k.magic) and suffix == k.extension:
-            return k
-    return None
-
-
-def path_of(root: Path, stored_name: str) -> Path:
-    return root / stored_name[:2] / stored_name
+# What reports accept as evidence, known by content (see app.core.files).
+KINDS = files.DOCUMENTS
+kind_of = files.kind_of
+path_of = files.path_of
 
 
 def add(
@@ -87,21 +54,14 @@ def add(
         raise Invalid(
             {field: _("Only PDF, JPG, PNG, Word (.docx) and Excel (.xlsx) files are accepted.")}
         )
-    digest = hashlib.sha256(content).hexdigest()
-    stored = digest + kind.extension
-    target = path_of(root, stored)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".part")
-        tmp.write_bytes(content)
-        tmp.replace(target)  # atomic: a reader never sees half a file
+    stored = files.store(root, content, kind)
     evidence = Evidence(
         value_id=row.value.id,
         filename=Path(filename).name[:200],
-        stored_name=stored,
+        stored_name=stored.stored_name,
         content_type=kind.content_type,
-        size=len(content),
-        sha256=digest,
+        size=stored.size,
+        sha256=stored.sha256,
         uploaded_by=who.username,
     )
     session.add(evidence)

@@ -10,6 +10,7 @@ Roles grant actions:
 - admin  — manage users (city and district offices);
 - report — fill and submit a park's quarterly report (park administrators);
 - review — approve, return and reopen quarterly reports (district and city offices);
+- send   — send notices and tasks down to parks and grids (city, district and park offices);
 - audit  — read the whole audit trail, edit frameworks, publish a year (city office).
 
 One widening, for the grid model's mutual learning (互鉴交流): a grid liaison may *view*
@@ -29,12 +30,12 @@ S = TypeVar("S", bound=sa.Select)
 M = TypeVar("M", bound=SQLModel)
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "city_admin": frozenset({"view", "change", "admin", "review", "audit"}),
-    "district_office": frozenset({"view", "change", "admin", "review"}),
-    "park_admin": frozenset({"view", "change", "report"}),
+    "city_admin": frozenset({"view", "change", "admin", "review", "send", "audit"}),
+    "district_office": frozenset({"view", "change", "admin", "review", "send"}),
+    "park_admin": frozenset({"view", "change", "report", "send"}),
     "grid_liaison": frozenset({"view", "change"}),
     "leader": frozenset({"view"}),
-    "system": frozenset({"view", "change", "admin", "report", "review", "audit"}),
+    "system": frozenset({"view", "change", "admin", "report", "review", "send", "audit"}),
 }
 
 
@@ -108,6 +109,33 @@ def _liaison_clause(p: Principal, action: str):
     return col(Liaison.park_id).in_(select(Park.id).where(_parks(p, action)))
 
 
+def _by_grid(model: type) -> Callable[[Principal, str], sa.ColumnElement]:
+    """The scope of rows that belong to a grid: the grid's scope."""
+
+    def clause(p: Principal, action: str):
+        from app.geo.models import Grid
+
+        return col(model.grid_id).in_(select(Grid.id).where(_grid_clause(p, action)))
+
+    return clause
+
+
+def _notice_clause(p: Principal, action: str):
+    # A notice is the sender's, and reaches the grids it was sent to.
+    from app.geo.models import Grid
+    from app.gridwork.models import Notice, NoticeTarget
+
+    reached = (
+        select(NoticeTarget.id)
+        .where(
+            NoticeTarget.notice_id == Notice.id,
+            col(NoticeTarget.grid_id).in_(select(Grid.id).where(_grid_clause(p, action))),
+        )
+        .exists()
+    )
+    return sa.or_(col(Notice.sender_id) == p.user_id, reached)
+
+
 def _user_clause(p: Principal, action: str):
     # A user is within an administrator's scope when each place of theirs is.
     from app.accounts.models import User, UserScope
@@ -147,8 +175,13 @@ def _clauses() -> dict[type, Callable[[Principal, str], sa.ColumnElement]]:
     from app.audit.models import AuditLog
     from app.enterprises.models import Enterprise, Liaison
     from app.geo.models import Area, Grid, Park
+    from app.gridwork.models import Demand, MonthlyReport, Notice, NoticeTarget
 
     return {
+        Demand: _by_grid(Demand),
+        MonthlyReport: _by_grid(MonthlyReport),
+        NoticeTarget: _by_grid(NoticeTarget),
+        Notice: _notice_clause,
         # The whole trail is for those whose role has the audit action (the city office).
         AuditLog: lambda p, action: sa.true(),
         Area: _area_clause,

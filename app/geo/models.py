@@ -129,3 +129,6 @@ class Grid(SQLModel, table=True):
     status_note: str = Field(default="", max_length=500)
     status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status_changed_by: str | None = Field(default=None, max_length=60)
+    # Bumped by every status change: a form carrying an older version gets 409, not a
+    # silent overwrite of what someone else just saved.
+    status_version: int = Field(default=1)

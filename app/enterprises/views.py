@@ -1,0 +1,5 @@
+"""HTML pages of the roster (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""HTML pages of grid work: demands (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
