@@ -168,18 +168,18 @@ MATRIX = {
 }
 
 
-def _body(method: str, path: str, role: str, ids: Ids) -> dict:
+def _body(method: str, path: str, role: str, ids: Ids, session) -> dict:
     """A valid request body for each writing route (so success is the route's success)."""
     if path == "/login":
         return {"data": {"username": role, "password": "wrong-password-1"}}
     if path == "/account/password":
         return {"data": {"current_password": "wrong", "new_password": "x" * 12}}
     if path.endswith("/status"):
-        return (
-            {"json": {"status": "amber", "note": "矩阵测试"}}
-            if method == "PUT"
-            else {"data": {"status": "amber", "note": "矩阵测试"}}
-        )
+        version = session.exec(
+            select(Grid.status_version).where(Grid.id == ids.huaxia_grid_1)
+        ).one()
+        body = {"status": "amber", "note": "矩阵测试", "version": version}
+        return {"json": body} if method == "PUT" else {"data": body}
     if path == "/admin/users":
         return {"data": {**_user_form(role), "scope": f"park:{ids.huaxia}"}}
     if path == "/admin/users/{user_id}":
@@ -259,7 +259,7 @@ def test_authorisation_matrix(role, login, ids, session):
             if (method, path) in BODIES:
                 body = BODIES[(method, path)](role, ids, session) if BODIES[(method, path)] else {}
             else:
-                body = _body(method, path, role, ids)
+                body = _body(method, path, role, ids, session)
             resp = client.request(method, url, follow_redirects=False, **body)
             if resp.status_code != expected:
                 mismatches.append(

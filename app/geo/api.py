@@ -19,6 +19,8 @@ class GridPublic(SQLModel):
     basis: GridBasis
     status: GridStatus
     status_note: str
+    status_version: int
+    status_changed_by: str | None
     liaison_id: int | None
 
 

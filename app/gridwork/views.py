@@ -67,6 +67,13 @@ def grid_page(request: Request, grid_id: int, session: SessionDep, who: Who):
     return render(request, "gridwork/grid.html", _page_context(session, who, grid))
 
 
+@router.get("/grids/{grid_id}/status", response_class=HTMLResponse, name="grid_status_panel")
+def status_panel(request: Request, grid_id: int, session: SessionDep, who: Who):
+    """The status panel alone, as it is now (htmx reloads it after a conflict)."""
+    grid = geo.get_grid(session=session, who=who, grid_id=grid_id)
+    return render(request, "gridwork/_status.html", _status_context(session, who, grid))
+
+
 @router.post("/grids/{grid_id}/status", response_class=HTMLResponse, name="grid_status")
 def change_status(
     request: Request,
@@ -75,10 +82,19 @@ def change_status(
     who: Who,
     status: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
 ):
-    form = {"status": status, "note": note}
+    form = {"status": status, "note": note, "version": version}
     try:
         grid = service.update_status(session=session, who=who, grid_id=grid_id, data=form)
+    except service.StaleStatus as exc:
+        # Show what the other person saved, by whom and when, with the form on the latest
+        # version: the user decides whether to save theirs over it.
+        context = _status_context(session, who, exc.grid, conflict=exc.message, form=form)
+        template = "gridwork/_status.html" if is_htmx(request) else "gridwork/grid.html"
+        if not is_htmx(request):
+            context = _page_context(session, who, exc.grid, conflict=exc.message, form=form)
+        return render(request, template, context, status_code=409)
     except Invalid as exc:
         grid = geo.get_grid(session=session, who=who, grid_id=grid_id)
         if is_htmx(request):

@@ -43,7 +43,7 @@ def test_the_token_works_from_the_form_field_as_well(login, session, grid):
     token = c.headers.pop("X-CSRF-Token")
     resp = c.post(
         f"/grids/{grid.id}/status",
-        data={"status": "red", "csrf_token": token},
+        data={"status": "red", "csrf_token": token, "version": grid.status_version},
         follow_redirects=False,
     )
     assert resp.status_code == 303 and _status(session, grid) == "red"
@@ -70,7 +70,7 @@ def test_same_origin_headers_pass(login, grid):
     c = login("liaison_huaxia_1")
     resp = c.post(
         f"/grids/{grid.id}/status",
-        data={"status": "amber"},
+        data={"status": "amber", "version": grid.status_version},
         headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
         follow_redirects=False,
     )

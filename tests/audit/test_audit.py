@@ -30,7 +30,10 @@ def test_a_status_change_is_audited_with_before_and_after_and_shown_on_the_grid(
     grid = _grids(session, "无锡华夏家居港")[0]
     old_status, old_note = grid.status.value, grid.status_note
     c = login("liaison_huaxia_1")
-    c.post(f"/grids/{grid.id}/status", data={"status": "red", "note": "停电两天"})
+    c.post(
+        f"/grids/{grid.id}/status",
+        data={"status": "red", "note": "停电两天", "version": grid.status_version},
+    )
     (row,) = _rows(session, object_type="Grid", object_id=grid.id, action=AuditAction.update)
     assert (row.username, row.role, row.client_address) == (
         "liaison_huaxia_1",
@@ -86,7 +89,9 @@ def test_the_leader_cannot_change_anything(login, session):
 
 def test_audit_page_filters_by_user_type_and_date(login, session):
     grid = _grids(session, "无锡华夏家居港")[0]
-    login("liaison_huaxia_1").post(f"/grids/{grid.id}/status", data={"status": "amber"})
+    login("liaison_huaxia_1").post(
+        f"/grids/{grid.id}/status", data={"status": "amber", "version": grid.status_version}
+    )
     admin = login("city_admin")
     everything = table_rows(admin.get("/admin/audit").text, "audit")
     assert len(everything) >= 3  # two logins and a change at least

@@ -32,7 +32,7 @@ def test_htmx_post_changes_status_in_place_and_a_reload_shows_it(client, session
     new = GridStatus.red if grid.status != GridStatus.red else GridStatus.amber
     resp = client.post(
         f"/grids/{grid.id}/status",
-        data={"status": new.value, "note": "两家企业停工整顿"},
+        data={"status": new.value, "note": "两家企业停工整顿", "version": grid.status_version},
         headers=HX,
     )
     assert resp.status_code == 200
@@ -56,7 +56,7 @@ def test_htmx_post_changes_status_in_place_and_a_reload_shows_it(client, session
 def test_form_without_javascript_redirects_back_to_the_grid(client, session, grid):
     resp = client.post(
         f"/grids/{grid.id}/status",
-        data={"status": "amber", "note": ""},
+        data={"status": "amber", "note": "", "version": grid.status_version},
         follow_redirects=False,
     )
     assert resp.status_code == 303 and resp.headers["location"].endswith(f"/grids/{grid.id}")
@@ -92,9 +92,64 @@ def test_unknown_grid_is_404(client):
 
 
 def test_status_through_the_api(client, session, grid):
-    resp = client.put(f"/api/v1/grids/{grid.id}/status", json={"status": "red", "note": "x"})
+    resp = client.put(
+        f"/api/v1/grids/{grid.id}/status",
+        json={"status": "red", "note": "x", "version": grid.status_version},
+    )
     assert resp.status_code == 200 and resp.json()["status"] == "red"
-    bad = client.put(f"/api/v1/grids/{grid.id}/status", json={"status": "blue"})
+    bad = client.put(
+        f"/api/v1/grids/{grid.id}/status", json={"status": "blue", "version": grid.status_version}
+    )
     assert bad.status_code == 422
     assert bad.json()["errors"] == {"status": "状态的取值不在可选范围内。"}
     assert _reload(session, grid).status == GridStatus.red
+
+
+def test_a_second_editor_gets_409_with_what_changed_by_whom(login, session, grid):
+    first, second = login("liaison_huaxia_1"), login("park_huaxia")
+    version = grid.status_version
+    ok = first.post(
+        f"/grids/{grid.id}/status",
+        data={"status": "red", "note": "停工整顿", "version": version},
+        headers=HX,
+    )
+    assert ok.status_code == 200
+    late = second.post(
+        f"/grids/{grid.id}/status",
+        data={"status": "green", "note": "一切正常", "version": version},
+        headers=HX,
+    )
+    assert late.status_code == 409
+    liaison = session.get(Liaison, grid.liaison_id)
+    assert "data-conflict" in late.text and f"{liaison.name}" in late.text
+    assert "停工整顿" in late.text  # what the winner saved
+    assert f'name="version" value="{version + 1}"' in late.text  # the form is on the latest
+    assert 'value="一切正常"' in late.text or "一切正常</textarea>" in late.text  # their entry kept
+    stored = _reload(session, grid)
+    assert (stored.status, stored.status_note, stored.status_version) == (
+        "red",
+        "停工整顿",
+        version + 1,
+    )
+    # Saving again on the latest version goes through.
+    again = second.post(
+        f"/grids/{grid.id}/status",
+        data={"status": "green", "note": "一切正常", "version": version + 1},
+        headers=HX,
+    )
+    assert again.status_code == 200 and _reload(session, grid).status == "green"
+
+
+def test_the_api_answers_409_with_the_current_status(login, session, grid):
+    c = login("liaison_huaxia_1")
+    c.put(
+        f"/api/v1/grids/{grid.id}/status", json={"status": "amber", "version": grid.status_version}
+    )
+    stale = c.put(
+        f"/api/v1/grids/{grid.id}/status", json={"status": "red", "version": grid.status_version}
+    )
+    assert stale.status_code == 409
+    assert stale.json()["current"]["status"] == "amber"
+    assert stale.json()["current"]["status_version"] == grid.status_version + 1
+    missing = c.put(f"/api/v1/grids/{grid.id}/status", json={"status": "red"})
+    assert missing.status_code == 422 and "version" in missing.json()["errors"]
