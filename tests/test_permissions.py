@@ -141,7 +141,8 @@ def _user_form(role: str) -> dict:
 
 
 MATRIX = {
-    ("GET", "/"): ALL_200,
+    ("GET", "/"): {r: 200 for r in ROLES} | {"liaison_huaxia_1": 303},  # to their grids
+    ("GET", "/my"): ALL_200,
     ("GET", "/healthz"): ALL_200,
     ("GET", "/login"): ALL_200,
     ("POST", "/login"): 401,  # a wrong password, for every role
@@ -151,6 +152,7 @@ MATRIX = {
     ("GET", "/districts/{area_id}"): VIEW_DISTRICT,
     ("GET", "/parks/{park_id}"): VIEW,
     ("GET", "/grids/{grid_id}"): VIEW,
+    ("GET", "/grids/{grid_id}/status"): VIEW,
     ("POST", "/grids/{grid_id}/status"): CHANGE_GRID,
     ("GET", "/api/v1/parks"): ALL_200,
     ("GET", "/api/v1/parks/{park_id}"): VIEW,

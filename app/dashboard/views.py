@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.accounts.deps import Who
 from app.assessment import scoring
@@ -48,6 +48,9 @@ def _completion_rows(res: assessment.PeriodResults, park_result) -> list[dict]:
 
 @router.get("/", response_class=HTMLResponse, name="overview")
 def overview(request: Request, session: SessionDep, who: Who, period: PeriodParam = None):
+    if who.role == "grid_liaison" and not is_htmx(request):
+        # A liaison's home is their grids, not the city's league tables.
+        return RedirectResponse(request.url_for("my_grids"), status_code=303)
     # The league tables are published to every user; links open only what is in scope.
     res = _period_results(session, period)
     context = {

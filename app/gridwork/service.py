@@ -1,9 +1,11 @@
 """Operations of grid work: the grid's status, changed only by someone who saw the latest one."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, update
+from sqlmodel import Session, col, func, select, update
 
 from app.audit import service as audit
 from app.audit.models import AuditAction
@@ -13,8 +15,16 @@ from app.core.forms import parse
 from app.core.i18n import _, gettext
 from app.core.permissions import Principal
 from app.core.types import utcnow
-from app.geo.models import Grid
-from app.gridwork.models import STATUS_LABELS, GridStatusUpdate
+from app.geo.models import Grid, Park
+from app.gridwork.models import (
+    STATUS_LABELS,
+    Demand,
+    DemandState,
+    GridStatusUpdate,
+    MonthlyReport,
+    MonthlyState,
+    NoticeTarget,
+)
 
 
 class StaleStatus(Conflict):
@@ -68,3 +78,82 @@ def update_status(
     permissions.recheck(session, who, "change", grid)
     audit.record(session=session, who=who, action=AuditAction.update, obj=grid, before=before)
     return grid
+
+
+@dataclass(frozen=True)
+class GridDue:
+    """What a grid's liaison has to do, for the 'my grids' home."""
+
+    grid: Grid
+    park_name: str
+    monthly_missing: tuple[str, ...]  # months (YYYY-MM) without a submitted report
+    notices_to_acknowledge: int
+    demands_open: int
+    demands_overdue: int
+
+    @property
+    def anything_due(self) -> bool:
+        return bool(self.monthly_missing or self.notices_to_acknowledge or self.demands_open)
+
+
+def _previous_month(day: date) -> tuple[int, int]:
+    return (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+
+
+def my_grids(*, session: Session, who: Principal, today: date) -> list[GridDue]:
+    """The principal's own grids with what is due in each: last month's report, notices, demands."""
+    grids = list(
+        session.exec(
+            permissions.restrict(
+                select(Grid).where(col(Grid.id).in_(who.grid_ids)).order_by(col(Grid.id)),
+                who,
+                "change",
+                Grid,
+            )
+        )
+    )
+    ids = [g.id for g in grids]
+    parks = {
+        p.id: p.name
+        for p in session.exec(select(Park).where(col(Park.id).in_({g.park_id for g in grids})))
+    }
+    year, month = _previous_month(today)
+    reported = {
+        gid
+        for gid, state in session.exec(
+            select(MonthlyReport.grid_id, MonthlyReport.state).where(
+                col(MonthlyReport.grid_id).in_(ids),
+                MonthlyReport.year == year,
+                MonthlyReport.month == month,
+            )
+        )
+        if state is not MonthlyState.draft
+    }
+    unacknowledged = dict(
+        session.exec(
+            select(NoticeTarget.grid_id, func.count(col(NoticeTarget.id)))
+            .where(col(NoticeTarget.grid_id).in_(ids), col(NoticeTarget.acknowledged_at).is_(None))
+            .group_by(col(NoticeTarget.grid_id))
+        ).all()
+    )
+    open_demands: dict[int, int] = {}
+    overdue: dict[int, int] = {}
+    for gid, due_on in session.exec(
+        select(Demand.grid_id, Demand.due_on).where(
+            col(Demand.grid_id).in_(ids), Demand.state != DemandState.closed
+        )
+    ):
+        open_demands[gid] = open_demands.get(gid, 0) + 1
+        overdue[gid] = overdue.get(gid, 0) + (due_on < today)
+    label = f"{year}-{month:02d}"
+    return [
+        GridDue(
+            grid=g,
+            park_name=parks.get(g.park_id, ""),
+            monthly_missing=() if g.id in reported else (label,),
+            notices_to_acknowledge=unacknowledged.get(g.id, 0),
+            demands_open=open_demands.get(g.id, 0),
+            demands_overdue=overdue.get(g.id, 0),
+        )
+        for g in grids
+    ]

@@ -10,7 +10,8 @@ from app.audit import service as audit
 from app.core import permissions
 from app.core.db import SessionDep
 from app.core.errors import Invalid
-from app.core.templating import is_htmx, render
+from app.core.templating import LOCAL_TZ, is_htmx, render
+from app.core.types import utcnow
 from app.enterprises import service as roster
 from app.enterprises.models import OWNERSHIP_LABELS, REFORM_TYPE_LABELS, SIZE_LABELS
 from app.geo import service as geo
@@ -59,6 +60,14 @@ def _page_context(session, who, grid: Grid, **status_extra) -> dict:
         reform_labels=REFORM_TYPE_LABELS,
         **status_extra,
     )
+
+
+@router.get("/my", response_class=HTMLResponse, name="my_grids")
+def my_grids(request: Request, session: SessionDep, who: Who):
+    """A liaison's home: their grids, each with its status and what is due."""
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    rows = service.my_grids(session=session, who=who, today=today)
+    return render(request, "gridwork/my.html", {"rows": rows, "status_labels": GRID_STATUS_LABELS})
 
 
 @router.get("/grids/{grid_id}", response_class=HTMLResponse, name="grid")

@@ -8,7 +8,7 @@ def log_in(page: Page, base: str, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "parkgrid-demo")
     page.click("button[type=submit]")
-    expect(page).to_have_url(f"{base}/")
+    expect(page).to_have_url(f"{base}/my" if username.startswith("liaison") else f"{base}/")
 
 
 def test_overview_draws_the_district_ranking_chart(page: Page, live_server: str):
@@ -27,7 +27,7 @@ def test_liaison_changes_status_without_a_reload_and_a_reload_shows_it(
 ):
     page.set_viewport_size({"width": 390, "height": 844})
     log_in(page, live_server, "liaison_huaxia_1")
-    page.locator("header nav a[href*='/grids/']").first.click()  # the liaison's own grid
+    page.locator("#my-grids h2 a").first.click()  # the liaison's own grid, from their home
     expect(page.locator("#grid-status")).to_be_visible()
     marker = page.evaluate("() => (window.__marker = Math.random())")
 
