@@ -11,9 +11,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from app.assessment.calendar import quarter_end
+from app.assessment.models import Period
 from app.core.i18n import N_, gettext
 from app.enterprises.models import Enterprise
 from app.geo.models import SERVICE_POSITIONS, Grid, Park
+from app.gridwork import demands_service, monthly_service
 
 
 @dataclass(frozen=True)
@@ -135,15 +138,94 @@ MEASURES: dict[str, Measure] = {
 }
 
 
+# ---- measures over a period's grid work ---------------------------------------------
+#
+# Sums of confirmed monthly grid reports and the demand-resolution rate, cumulative for
+# the year up to the period's quarter. A park that has none of those rows yet keeps
+# reporting the indicator itself: the measure leaves it out.
+
+PeriodMeasure = Callable[[Session, list[int], Period], dict[int, Measured]]
+
+
+def _monthly_sum(field: str) -> PeriodMeasure:
+    def fn(session: Session, park_ids: list[int], period: Period) -> dict[int, Measured]:
+        sums = monthly_service.quarter_sums(
+            session=session, park_ids=park_ids, year=period.year, quarter=period.quarter
+        )
+        counts = monthly_service.reports_count(
+            session=session, park_ids=park_ids, year=period.year, quarter=period.quarter
+        )
+        return {
+            pid: Measured(float(s[field]), counts.get(pid, 0), None, MONTHLY_BASIS)
+            for pid, s in sums.items()
+        }
+
+    return fn
+
+
+MONTHLY_BASIS = N_("summed from {num} confirmed monthly grid reports")
+
+
+def training_coverage(session: Session, park_ids: list[int], period: Period) -> dict[int, Measured]:
+    """Training person-times from confirmed monthly reports ÷ the park's workers, in %."""
+    sums = monthly_service.quarter_sums(
+        session=session, park_ids=park_ids, year=period.year, quarter=period.quarter
+    )
+    workers = dict(
+        session.exec(
+            select(Grid.park_id, func.coalesce(func.sum(Enterprise.worker_count), 0))
+            .join(Grid, col(Enterprise.grid_id) == col(Grid.id))
+            .where(col(Grid.park_id).in_(list(sums)))
+            .group_by(col(Grid.park_id))
+        ).all()
+    )
+    out = {}
+    for pid, s in sums.items():
+        times, n = s["training_person_times"], int(workers.get(pid, 0))
+        value = round(100.0 * times / n, 2) if n else 0.0
+        out[pid] = Measured(value, times, n, N_("{num} training person-times for {den} workers"))
+    return out
+
+
+def demand_resolution(session: Session, park_ids: list[int], period: Period) -> dict[int, Measured]:
+    """Worker demands closed ÷ received this year up to the quarter's end, in %."""
+    found = demands_service.resolution(
+        session=session,
+        park_ids=park_ids,
+        year=period.year,
+        until=quarter_end(period.year, period.quarter),
+    )
+    return {pid: Measured(r.value, r.num, r.den, r.template) for pid, r in found.items()}
+
+
+PERIOD_MEASURES: dict[str, PeriodMeasure] = {
+    "guidance_sessions": _monthly_sum("guidance_sessions"),
+    "training_coverage": training_coverage,
+    "competition": _monthly_sum("competition_participants"),
+    "innovations": _monthly_sum("innovations"),
+    "culture_reach": _monthly_sum("culture_reach"),
+    "demand_resolution": demand_resolution,
+}
+
+
 def is_computed(measure: str) -> bool:
-    """Whether the system computes this measure (else the park reports it)."""
+    """Whether the system always computes this measure (else the park may report it)."""
     return measure in MEASURES
 
 
-def measure(session: Session, name: str, park_ids: list[int]) -> dict[int, Measured] | None:
-    """The measure's current values with their basis, or None when no such measure exists yet."""
-    fn = MEASURES.get(name)
-    return fn(session, park_ids) if fn else None
+def measure(
+    session: Session, name: str, park_ids: list[int], period: Period | None = None
+) -> dict[int, Measured] | None:
+    """The measure's values with their basis (None when no such measure exists).
+
+    Roster measures give today's state; grid-work measures need the period and leave out
+    the parks that have no grid-work rows for it yet.
+    """
+    if name in MEASURES:
+        return MEASURES[name](session, park_ids)
+    if name in PERIOD_MEASURES and period is not None:
+        return PERIOD_MEASURES[name](session, park_ids, period)
+    return None
 
 
 def compute(session: Session, name: str, park_ids: list[int]) -> dict[int, float] | None:

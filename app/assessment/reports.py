@@ -125,11 +125,19 @@ def load(*, session: Session, who: Principal, park_id: int, period: Period) -> R
         select(Evidence).where(col(Evidence.value_id).in_(value_ids)).order_by(col(Evidence.id))
     ):
         evidence.setdefault(e.value_id, []).append(e)
+    # Grid-work indicators are computed once the park has grid-work rows for the period
+    # (confirmed monthly reports, worker demands); until then the park reports them.
+    from_grid_work = {
+        i.id
+        for i in indicators
+        if not measures.is_computed(i.measure)
+        and park_id in (measures.measure(session, i.measure, [park_id], period) or {})
+    }
     rows = [
         Row(
             indicator=i,
             value=values.get(i.id),
-            computed=measures.is_computed(i.measure),
+            computed=measures.is_computed(i.measure) or i.id in from_grid_work,
             target=overrides[i.id].target if i.id in overrides else i.target,
             target_reason=overrides[i.id].reason if i.id in overrides else "",
             evidence=evidence.get(values[i.id].id, []) if i.id in values else [],
@@ -215,7 +223,7 @@ def refresh_computed(*, session: Session, who: Principal, view: ReportView) -> N
     for row in view.rows:
         if not row.computed:
             continue
-        found = measures.measure(session, row.indicator.measure, [view.park.id]) or {}
+        found = measures.measure(session, row.indicator.measure, [view.park.id], view.period) or {}
         m = found.get(view.park.id)
         if m is None:
             continue
