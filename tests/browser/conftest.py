@@ -49,8 +49,8 @@ def browser_type_launch_args():
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port, with the demo loaded."""
+def live(tmp_path_factory) -> Iterator[tuple[str, object]]:
+    """The app served by uvicorn on a free loopback port, with the demo loaded: (url, engine)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}"
     engine = make_engine(url)
     upgrade(engine)
@@ -68,7 +68,18 @@ def live_server(tmp_path_factory) -> Iterator[str]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "live server did not start"
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", engine
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live) -> str:
+    return live[0]
+
+
+@pytest.fixture(scope="session")
+def live_engine(live):
+    """The live server's engine, for a test to put rows in place (committed) before it acts."""
+    return live[1]

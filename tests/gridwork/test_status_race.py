@@ -85,7 +85,7 @@ def test_twenty_simultaneous_updates_one_lands_the_rest_get_409(server):
             "/login",
             data={"username": "liaison_huaxia_1", "password": "parkgrid-demo", "csrf_token": token},
         )
-        csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', c.get("/").text).group(1)
+        csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', c.get("/my").text).group(1)
         cookies = dict(c.cookies)
 
     start = threading.Barrier(RACERS)

@@ -6,7 +6,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 # The live server and Chromium's launch options are the browser suite's.
-from tests.browser.conftest import browser_type_launch_args, live_server  # noqa: F401
 
 pytestmark = pytest.mark.skipif(
     shutil.which("chromium") is None, reason="Chromium is not installed (.ci/run installs it)"
@@ -17,7 +16,7 @@ def _no_sideways_scrolling(page: Page) -> None:
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
 
 
-def test_liaison_records_and_assigns_a_demand_on_a_phone(page: Page, live_server: str):  # noqa: F811
+def test_liaison_records_and_assigns_a_demand_on_a_phone(page: Page, live_server: str):
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.set_viewport_size({"width": 390, "height": 844})
