@@ -2,7 +2,13 @@
 
 import json
 import re
+import socket
+import threading
+import time
+from contextlib import contextmanager
 from html import unescape
+
+import uvicorn
 
 
 def kpi(html: str, name: str) -> str:
@@ -54,3 +60,41 @@ def log_in(client, username: str, password: str):
     assert m, "no CSRF token on the page after login"
     client.headers["X-CSRF-Token"] = m.group(1)
     return resp
+
+
+@contextmanager
+def serving(url: str):
+    """A migrated demo database at `url`, served by uvicorn on a free loopback port.
+
+    Yields (base URL, engine). For tests that need a real server: browsers, races.
+    """
+    from sqlmodel import Session
+
+    from app.core.config import Settings
+    from app.core.db import make_engine
+    from app.core.migrate import upgrade
+    from app.demo.loader import load_demo
+    from app.main import create_app
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as s:
+        load_demo(session=s)
+        s.commit()
+    app = create_app(Settings(database_url=url), engine=engine)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the live server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}", engine
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        engine.dispose()

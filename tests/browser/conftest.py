@@ -6,20 +6,11 @@ rolled-back transaction of the other tests). Without /usr/bin/chromium these tes
 """
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
-from sqlmodel import Session
 
-from app.core.config import Settings
-from app.core.db import make_engine
-from app.core.migrate import upgrade
-from app.demo.loader import load_demo
-from app.main import create_app
+from tests.helpers import serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -51,27 +42,8 @@ def browser_type_launch_args():
 @pytest.fixture(scope="session")
 def live(tmp_path_factory) -> Iterator[tuple[str, object]]:
     """The app served by uvicorn on a free loopback port, with the demo loaded: (url, engine)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with Session(engine) as s:
-        load_demo(session=s)
-        s.commit()
-    app = create_app(Settings(database_url=url), engine=engine)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "live server did not start"
-    yield f"http://127.0.0.1:{port}", engine
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+    with serving(f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

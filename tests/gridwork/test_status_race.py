@@ -6,25 +6,18 @@ side by side in separate transactions.
 """
 
 import re
-import socket
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, func, select
 
 from app.audit.models import AuditAction, AuditLog
-from app.core.config import Settings
-from app.core.db import make_engine
-from app.core.migrate import upgrade
-from app.demo.loader import load_demo
 from app.geo.models import Grid, Park
-from app.main import create_app
+from tests.helpers import serving
 
 RACERS = 20
 
@@ -48,26 +41,8 @@ def race_url(db_url, tmp_path):
 
 @pytest.fixture
 def server(race_url):
-    engine = make_engine(race_url)
-    upgrade(engine)
-    with Session(engine) as s:
-        load_demo(session=s)
-        s.commit()
-    app = create_app(Settings(database_url=race_url), engine=engine)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}", engine
-    srv.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+    with serving(race_url) as running:
+        yield running
 
 
 def test_twenty_simultaneous_updates_one_lands_the_rest_get_409(server):
