@@ -14,6 +14,7 @@ from app.assessment.models import IndicatorValue, ParkReport, Period, ReportStat
 from app.core.templating import LOCAL_TZ
 from app.demo import data
 from app.demo.data import ParkDef, Story
+from app.demo.gridwork import load_grid_work
 from app.enterprises.models import Enterprise, Liaison, LiaisonRole, Ownership, ReformType, Size
 from app.framework import service as framework_service
 from app.framework.models import Indicator, ValueSource
@@ -100,6 +101,7 @@ def load_demo(*, session: Session) -> DemoSummary:
     values = _load_values(session, rng, parks, grids, periods, enterprises)
     _load_reports(session, parks, periods)
     users = accounts_service.create_demo_accounts(session=session)
+    load_grid_work(session=session)
     scores.store_all(session)
 
     return DemoSummary(
