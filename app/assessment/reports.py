@@ -215,6 +215,18 @@ def _transition(
     return before
 
 
+def _moved(
+    session: Session, who: Principal, report: ParkReport, before: dict[str, Any], view: ReportView
+) -> ParkReport:
+    """Every state change ends alike: audited with before and after, and rescored at once."""
+    label = f"{view.park.name} {view.period.label}"
+    audit.record(
+        session=session, who=who, action=AuditAction.update, obj=report, before=before, label=label
+    )
+    scores.store_from(session, view.period)
+    return report
+
+
 # ---- the park's side ---------------------------------------------------------------
 
 
@@ -404,16 +416,7 @@ def submit(
     )
     report.submitted_at, report.submitted_by = utcnow(), who.username
     report.first_submitted_at = report.first_submitted_at or report.submitted_at
-    audit.record(
-        session=session,
-        who=who,
-        action=AuditAction.update,
-        obj=report,
-        before=before,
-        label=f"{view.park.name} {period.label}",
-    )
-    scores.store_from(session, period)
-    return report
+    return _moved(session, who, report, before, view)
 
 
 # ---- the district's side -----------------------------------------------------------
@@ -449,16 +452,7 @@ def approve(
         if row.value is not None and row.value.review_comment:
             row.value.review_comment = ""
             session.add(row.value)
-    audit.record(
-        session=session,
-        who=who,
-        action=AuditAction.update,
-        obj=report,
-        before=before,
-        label=f"{view.park.name} {period.label}",
-    )
-    scores.store_from(session, period)
-    return report
+    return _moved(session, who, report, before, view)
 
 
 def return_report(
@@ -497,16 +491,7 @@ def return_report(
         if row.value is not None and row.value.review_comment != text:
             row.value.review_comment = text
             session.add(row.value)
-    audit.record(
-        session=session,
-        who=who,
-        action=AuditAction.update,
-        obj=report,
-        before=before,
-        label=f"{view.park.name} {period.label}",
-    )
-    scores.store_from(session, period)
-    return report
+    return _moved(session, who, report, before, view)
 
 
 def reopen(
@@ -532,16 +517,7 @@ def reopen(
     )
     report.review_comment = reason.strip()[:1000]
     report.reviewed_at, report.reviewed_by = utcnow(), who.username
-    audit.record(
-        session=session,
-        who=who,
-        action=AuditAction.update,
-        obj=report,
-        before=before,
-        label=f"{view.park.name} {period.label}",
-    )
-    scores.store_from(session, period)
-    return report
+    return _moved(session, who, report, before, view)
 
 
 # ---- the year ----------------------------------------------------------------------
