@@ -8,7 +8,7 @@ HTMX_VERSION := 2.0.10
 PORT ?= 8000
 export PORT
 
-.PHONY: run test setup lint messages clean
+.PHONY: run test bench setup lint messages clean
 
 run: setup
 	$(BIN)/parkgrid migrate
@@ -19,6 +19,10 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# Speed and memory figures, printed (never asserted by timed tests).
+bench: setup
+	$(BIN)/python -m tests.bench.import_rows
 
 setup: $(VENV)/.installed static/vendor/htmx.min.js
 

@@ -1,5 +1,8 @@
 """The `parkgrid` command: serve, migrate, demo."""
 
+import sys
+from pathlib import Path
+
 import typer
 
 from app.core.config import get_settings
@@ -101,6 +104,96 @@ def serve(
         reload=reload,
         proxy_headers=True,
     )
+
+
+@cli.command("import")
+def import_roster(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The roster workbook."),
+    park: int = typer.Option(..., "--park", help="The id of the park to import into."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and preview only."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Apply without asking."),
+) -> None:
+    """Imports a park's roster (grids, liaisons, enterprises) from an .xlsx workbook.
+
+    The same job as an upload in the web interface: every row is checked, the preview is
+    printed, and only a file without errors is applied, in one transaction, audited.
+    """
+    from sqlmodel import Session
+
+    from app.core.db import session_factory
+    from app.core.errors import NotFound
+    from app.core.permissions import system
+    from app.imports import layout, service, workbook
+    from app.imports.models import ImportJob, ImportStatus, LineKind
+
+    settings = get_settings()
+    engine = get_engine()
+    sessions = session_factory(engine)
+    who = system("cli")
+    content = file.read_bytes()
+    try:
+        workbook.inspect(content, settings.import_max_mb * 1024 * 1024)
+        workbook.check_layout(content, layout.SHEETS)
+    except workbook.Refused as exc:
+        typer.echo(f"{file.name}: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    with Session(writer(engine)) as session:
+        try:
+            job_id = service.start(
+                session, who, park_id=park, filename=file.name, content=content
+            ).id
+        except NotFound:
+            typer.echo(f"no park with id {park}", err=True)
+            raise typer.Exit(2) from None
+        session.commit()
+
+    def run(step, label: str) -> None:
+        with typer.progressbar(length=100, label=label, file=sys.stderr) as bar:
+            shown = 0
+
+            def progress(done: int, total: int) -> None:
+                nonlocal shown
+                now = int(100 * done / max(total, 1))
+                bar.update(now - shown)
+                shown = now
+
+            step(sessions, who, job_id, progress)
+            bar.update(100 - shown)
+
+    run(service.run_check, "checking")
+    with Session(engine) as session:
+        job = session.get(ImportJob, job_id)
+        errors = service.lines(session, job_id, LineKind.error, 1_000_000)[0]
+        _print_preview(job, errors, service.sheet_titles())
+        status = job.status
+    if status is not ImportStatus.checked:
+        raise typer.Exit(1)
+    if dry_run or not (yes or typer.confirm("apply these changes?")):
+        typer.echo("nothing imported")
+        return
+    with Session(writer(engine)) as session:
+        service.confirm(session, who, job_id)
+        session.commit()
+    run(service.run_apply, "importing")
+    with Session(engine) as session:
+        job = session.get(ImportJob, job_id)
+        if job.status is not ImportStatus.applied:
+            typer.echo(f"nothing imported: {job.message}", err=True)
+            raise typer.Exit(1)
+    typer.echo(f"imported (job {job_id}, audit batch {job.audit_id})")
+
+
+def _print_preview(job, errors, titles: dict[str, str]) -> None:
+    if job.counts:
+        for key, c in job.counts.items():
+            typer.echo(
+                f"{titles[key]}: new {c['new']}, updated {c['updated']}, "
+                f"unchanged {c['unchanged']}, errors {c['error']}"
+            )
+    if job.message:
+        typer.echo(job.message, err=True)
+    for e in errors:
+        typer.echo(f"{e.sheet}!{e.column}{e.row}: {e.message}", err=True)
 
 
 def main() -> None:

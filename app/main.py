@@ -20,12 +20,13 @@ from app.assessment import rankings as assessment_rankings
 from app.assessment import views as assessment_views
 from app.audit import views as audit_views
 from app.core.config import ROOT, Settings, get_settings
-from app.core.db import get_engine
+from app.core.db import get_engine, session_factory
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.forms import field_errors
 from app.core.i18n import _
 from app.core.security import new_nonce, security_headers
 from app.core.templating import is_htmx, render
+from app.dashboard import exports as dashboard_exports
 from app.dashboard import views as dashboard_views
 from app.enterprises import views as enterprises_views
 from app.framework import views as framework_views
@@ -35,6 +36,7 @@ from app.gridwork import demands as gridwork_demands
 from app.gridwork import monthly as gridwork_monthly
 from app.gridwork import notices as gridwork_notices
 from app.gridwork import views as gridwork_views
+from app.imports import views as imports_views
 
 # plotly.js ships inside the installed plotly package: served from there, never from a CDN.
 PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
@@ -65,6 +67,7 @@ ROUTERS = (
     accounts_views.admin,
     audit_views.router,
     dashboard_views.router,
+    dashboard_exports.router,
     assessment_views.router,
     assessment_rankings.router,
     framework_views.router,
@@ -73,6 +76,7 @@ ROUTERS = (
     gridwork_demands.router,
     gridwork_notices.router,
     enterprises_views.router,
+    imports_views.router,
     geo_api.router,
     gridwork_api.router,
     assessment_api.router,
@@ -95,6 +99,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    # Background jobs (imports) open their own sessions through this; tests replace it.
+    app.state.sessions = session_factory(engine)
     app.add_middleware(SecurityHeaders)
 
     app.mount("/static/vendor/plotly", StaticFiles(directory=PLOTLY_DIR), name="plotly")

@@ -25,6 +25,7 @@ from app.gridwork.models import (
     NoticeAttachment,
     NoticeTarget,
 )
+from app.imports.models import ImportFile, ImportJob, ImportLine
 
 metadata = SQLModel.metadata
 
@@ -40,6 +41,9 @@ __all__ = [
     "Evidence",
     "Framework",
     "Grid",
+    "ImportFile",
+    "ImportJob",
+    "ImportLine",
     "Indicator",
     "IndicatorValue",
     "Liaison",

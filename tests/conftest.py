@@ -95,6 +95,10 @@ def app(connection, settings, engine) -> FastAPI:
             yield s
 
     application.dependency_overrides[get_session] = session_in_test_transaction
+    # Background jobs (imports) work in the same rolled-back transaction.
+    application.state.sessions = lambda write: Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     return application
 
 

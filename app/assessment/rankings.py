@@ -1,8 +1,8 @@
-"""The leaders' rankings page: district and park league tables, filtered, and their .xlsx."""
+"""The leaders' rankings page: district and park league tables, filtered, and downloads."""
 
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -13,6 +13,7 @@ from app.assessment import rankings_service as rs
 from app.assessment import service as assessment
 from app.assessment import xlsx
 from app.assessment.models import Period
+from app.core import sheets
 from app.core.db import SessionDep
 from app.core.errors import Invalid
 from app.core.i18n import _
@@ -144,18 +145,14 @@ def rankings_page(request: Request, session: SessionDep, who: Who, asked: AskedD
                 summary=summary(rk),
                 figure=_figure(request, rk, visible),
                 export_url=f"{request.url_for('rankings_xlsx')}?{_query(chosen)}",
+                csv_url=f"{request.url_for('rankings_csv')}?{_query(chosen)}",
             )
     template = "assessment/_rankings_table.html" if is_htmx(request) else "assessment/rankings.html"
     return render(request, template, context, status_code=status)
 
 
-def content_disposition(ascii_name: str, name: str) -> str:
-    """An attachment header every browser reads: an ASCII name, and the UTF-8 one (RFC 5987)."""
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-
-
-@router.get("/rankings.xlsx", name="rankings_xlsx")
-def rankings_xlsx(session: SessionDep, _who: Who, asked: AskedDep) -> Response:
+def _ranked(session: Session, asked: Asked) -> rs.Rankings:
+    """The rankings a download holds: the page's, for the same query."""
     period = _period(session, asked.period)
     if period is None:
         raise HTTPException(404, _("No indicator values have been recorded yet."))
@@ -168,15 +165,29 @@ def rankings_xlsx(session: SessionDep, _who: Who, asked: AskedDep) -> Response:
         pilot=asked.pilot,
         by=asked.by,
     )
-    rk = rs.rankings(session=session, period=period, filters=filters)
+    return rs.rankings(session=session, period=period, filters=filters)
+
+
+@router.get("/rankings.xlsx", name="rankings_xlsx")
+def rankings_xlsx(session: SessionDep, _who: Who, asked: AskedDep) -> Response:
+    rk = _ranked(session, asked)
     body = xlsx.workbook(rk, title=f"{_('Park reform rankings')} · {summary(rk)}")
+    label = rk.period.label
     return Response(
         body,
-        media_type=xlsx.MEDIA_TYPE,
-        headers={
-            "Content-Disposition": content_disposition(
-                f"rankings-{period.label}.xlsx",
-                f"{_('Park reform rankings')}-{period.label}.xlsx",
-            )
-        },
+        media_type=sheets.XLSX_MEDIA_TYPE,
+        headers=sheets.attachment(
+            f"rankings-{label}.xlsx", f"{_('Park reform rankings')}-{label}.xlsx"
+        ),
+    )
+
+
+@router.get("/rankings.csv", name="rankings_csv")
+def rankings_csv(session: SessionDep, _who: Who, asked: AskedDep) -> Response:
+    rk = _ranked(session, asked)
+    label = rk.period.label
+    return Response(
+        xlsx.park_csv(rk),
+        media_type=sheets.CSV_MEDIA_TYPE,
+        headers=sheets.attachment(f"park-rankings-{label}.csv", f"{_('Park ranking')}-{label}.csv"),
     )

@@ -1,9 +1,7 @@
-"""The rankings as an Excel workbook: a sheet of districts and a sheet of parks."""
+"""The rankings as downloads: a workbook of districts and parks, and the park table as CSV."""
 
 import math
-import unicodedata
 from collections.abc import Sequence
-from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
@@ -11,24 +9,17 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.assessment.rankings_service import Rankings
+from app.assessment.rankings_service import ParkRow, Rankings
+from app.core import sheets
 from app.core.i18n import _
+from app.core.sheets import Column
 from app.dashboard.charts import TIER_COLOURS
 from app.framework.models import Tier
 from app.geo.models import PARK_KIND_LABELS, PILOT_LEVEL_LABELS
 
-MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SCORE_FORMAT = "0.00"
 # The header sits under the title row; freezing below it keeps both on screen.
 HEADER_ROW = 2
-FREEZE = "A3"
 ARROW_COLOURS = {"↑": "2E7D32", "↓": "C62828"}
-
-
-def _width(value: Any) -> int:
-    # A CJK character takes about two columns of a Latin one in Excel's default font.
-    text = "" if value is None else str(value)
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _tier_name(tier: Tier | None) -> str:
@@ -44,62 +35,91 @@ def _colour_tier(ws: Worksheet, row: int, column: int, tier: Tier | None) -> Non
         cell.alignment = Alignment(horizontal="center")
 
 
+def _score_header(rk: Rankings) -> str:
+    if rk.out_of is not None:
+        return _("Score (out of {n})").format(n=f"{rk.out_of:g}")
+    return _("Score")
+
+
+def park_columns(rk: Rankings) -> list[Column]:
+    """The columns of the park ranking, as both downloads have them."""
+    return [
+        Column(_("Rank in city")),
+        Column(_("Movement")),
+        Column(_("Park")),
+        Column(_("District")),
+        Column(_("Rank in district")),
+        Column(_("Movement in district")),
+        Column(_("Park kind")),
+        Column(_("Pilot level")),
+        Column(_score_header(rk), sheets.SCORE),
+        Column(_("Tier")),
+        Column(_("Note")),
+    ]
+
+
+def _park_row(p: ParkRow) -> list[Any]:
+    return [
+        p.rank_city,
+        p.movement_city,
+        p.park.name,
+        p.district.name,
+        p.rank_district,
+        p.movement_district,
+        _(PARK_KIND_LABELS[p.park.kind]),
+        _(PILOT_LEVEL_LABELS[p.park.pilot_level]) if p.park.pilot_level else "—",
+        p.score,
+        _tier_name(p.tier),
+        "" if p.has_data else _("No data reported"),
+    ]
+
+
 def _sheet(
     ws: Worksheet,
     *,
     title: str,
-    headers: Sequence[str],
+    columns: Sequence[Column],
     rows: Sequence[Sequence[Any]],
     tiers: Sequence[Tier | None],
-    score_column: int,
     tier_column: int,
     arrow_columns: Sequence[int],
 ) -> None:
     head = ws.cell(1, 1, title)
     head.font = Font(bold=True, size=13)
     head.alignment = Alignment(wrap_text=True, vertical="center")
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-    for c, header in enumerate(headers, start=1):
-        cell = ws.cell(HEADER_ROW, c, header)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", start_color="F1F5F9", end_color="F1F5F9")
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
+    sheets.write_table(ws, columns, rows, header_row=HEADER_ROW)
     for r, (values, tier) in enumerate(zip(rows, tiers, strict=True), start=HEADER_ROW + 1):
-        for c, value in enumerate(values, start=1):
-            cell = ws.cell(r, c, value)
-            if c == score_column:
-                cell.number_format = SCORE_FORMAT
-            if c in arrow_columns:
-                cell.alignment = Alignment(horizontal="center")
-                if value in ARROW_COLOURS:
-                    cell.font = Font(color=ARROW_COLOURS[value], bold=True)
+        for c in arrow_columns:
+            cell = ws.cell(r, c)
+            cell.alignment = Alignment(horizontal="center")
+            if values[c - 1] in ARROW_COLOURS:
+                cell.font = Font(color=ARROW_COLOURS[values[c - 1]], bold=True)
         _colour_tier(ws, r, tier_column, tier)
-    ws.freeze_panes = FREEZE
-    last = get_column_letter(len(headers))
-    ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + len(rows)}"
-    for c, header in enumerate(headers, start=1):
-        widest = max([_width(header)] + [_width(row[c - 1]) for row in rows])
-        # Room for the filter button in the header; capped so a long name wraps, not sprawls.
-        ws.column_dimensions[get_column_letter(c)].width = min(max(widest + 4, 8), 48)
     # A merged cell never spills over: give the title the lines it needs to wrap into.
     across = sum(
-        ws.column_dimensions[get_column_letter(c)].width for c in range(1, len(headers) + 1)
+        ws.column_dimensions[get_column_letter(c)].width for c in range(1, len(columns) + 1)
     )
-    ws.row_dimensions[1].height = 20 * max(1, math.ceil(_width(title) * 1.1 / across))
+    lines = math.ceil(sheets.display_width(title) * 1.1 / across)
+    ws.row_dimensions[1].height = 20 * max(1, lines)
 
 
 def workbook(rk: Rankings, *, title: str) -> bytes:
     """The rows the rankings page shows, as an .xlsx file's bytes."""
     wb = Workbook()
-    score = _("Score")
-    if rk.out_of is not None:
-        score = _("Score (out of {n})").format(n=f"{rk.out_of:g}")
-
     districts = wb.active
     districts.title = _("Districts ranked")
     _sheet(
         districts,
         title=f"{title} · {_('District ranking')}",
-        headers=[_("Rank"), _("Movement"), _("District"), _("Parks"), score, _("Tier")],
+        columns=[
+            Column(_("Rank")),
+            Column(_("Movement")),
+            Column(_("District")),
+            Column(_("Parks")),
+            Column(_score_header(rk), sheets.SCORE),
+            Column(_("Tier")),
+        ],
         rows=[
             [
                 d.rank if d.rank is not None else "—",
@@ -112,7 +132,6 @@ def workbook(rk: Rankings, *, title: str) -> bytes:
             for d in rk.districts
         ],
         tiers=[d.tier for d in rk.districts],
-        score_column=5,
         tier_column=6,
         arrow_columns=[2],
     )
@@ -121,40 +140,15 @@ def workbook(rk: Rankings, *, title: str) -> bytes:
     _sheet(
         parks,
         title=f"{title} · {_('Park ranking')}",
-        headers=[
-            _("Rank in city"),
-            _("Movement"),
-            _("Park"),
-            _("District"),
-            _("Rank in district"),
-            _("Movement in district"),
-            _("Park kind"),
-            _("Pilot level"),
-            score,
-            _("Tier"),
-            _("Note"),
-        ],
-        rows=[
-            [
-                p.rank_city,
-                p.movement_city,
-                p.park.name,
-                p.district.name,
-                p.rank_district,
-                p.movement_district,
-                _(PARK_KIND_LABELS[p.park.kind]),
-                _(PILOT_LEVEL_LABELS[p.park.pilot_level]) if p.park.pilot_level else "—",
-                p.score,
-                _tier_name(p.tier),
-                "" if p.has_data else _("No data reported"),
-            ]
-            for p in rk.parks
-        ],
+        columns=park_columns(rk),
+        rows=[_park_row(p) for p in rk.parks],
         tiers=[p.tier for p in rk.parks],
-        score_column=9,
         tier_column=10,
         arrow_columns=[2, 6],
     )
-    buf = BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return sheets.to_bytes(wb)
+
+
+def park_csv(rk: Rankings) -> bytes:
+    """The park ranking the page shows, as CSV (the district table is the workbook's)."""
+    return sheets.csv_bytes(park_columns(rk), [_park_row(p) for p in rk.parks])

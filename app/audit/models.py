@@ -19,6 +19,7 @@ class AuditAction(enum.StrEnum):
     login = "login"
     login_failed = "login_failed"
     logout = "logout"
+    imported = "import"
 
 
 AUDIT_ACTION_LABELS = {
@@ -29,6 +30,7 @@ AUDIT_ACTION_LABELS = {
     AuditAction.login: N_("Logged in"),
     AuditAction.login_failed: N_("Failed login"),
     AuditAction.logout: N_("Logged out"),
+    AuditAction.imported: N_("Imported"),
 }
 
 
@@ -49,3 +51,5 @@ class AuditLog(SQLModel, table=True):
     object_label: str = Field(default="", max_length=120)
     before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    # Rows written by one bulk operation (an import) carry the id of its own audit row.
+    batch_id: int | None = Field(default=None, index=True)

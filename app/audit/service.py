@@ -1,15 +1,21 @@
 """Writing and reading the audit trail; services `record` in the same transaction as the change."""
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, func, select
 
-from app.audit.models import AuditAction, AuditLog
+from app.accounts.models import ROLE_LABELS
+from app.audit.models import AUDIT_ACTION_LABELS, AuditAction, AuditLog
+from app.core.i18n import _
 from app.core.permissions import Principal, restrict
+from app.core.sheets import DATETIME, Column
 from app.core.templating import LOCAL_TZ
+from app.core.types import utcnow
 
 # Never copied into the trail.
 SECRET_FIELDS = frozenset({"password_hash", "token_hash"})
@@ -69,6 +75,58 @@ def record(
     return row
 
 
+def plain(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+    """What `snapshot` gives for an object of `model` with these values, without the object
+    (for rows written in bulk)."""
+    return {
+        c.key: _plain(values.get(c.key))
+        for c in model.__table__.columns  # type: ignore[attr-defined]
+        if c.key not in SECRET_FIELDS
+    }
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One audit row of a bulk operation."""
+
+    action: AuditAction
+    object_type: str
+    object_id: int | None
+    label: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def record_many(
+    *, session: Session, who: Principal, entries: list[Entry], batch_id: int | None
+) -> None:
+    """Adds many audit rows in one statement, in the caller's transaction (bulk imports):
+    building thousands of ORM objects would hold the write lock for seconds longer."""
+    if not entries:
+        return
+    now = utcnow()
+    session.execute(
+        sa.insert(AuditLog.__table__),  # type: ignore[attr-defined]
+        [
+            {
+                "at": now,
+                "user_id": who.user_id,
+                "username": who.username,
+                "role": who.role,
+                "client_address": who.address,
+                "action": e.action,
+                "object_type": e.object_type,
+                "object_id": e.object_id,
+                "object_label": e.label[:120],
+                "before": e.before,
+                "after": e.after,
+                "batch_id": batch_id,
+            }
+            for e in entries
+        ],
+    )
+
+
 @dataclass(frozen=True)
 class Change:
     field: str
@@ -107,6 +165,7 @@ class AuditFilter:
     object_type: str | None = None
     start: date | None = None
     end: date | None = None  # inclusive, in Beijing time
+    batch_id: int | None = None  # the rows of one bulk operation (an import)
 
 
 def _filtered(f: AuditFilter):
@@ -115,6 +174,8 @@ def _filtered(f: AuditFilter):
         stmt = stmt.where(AuditLog.user_id == f.user_id)
     if f.object_type:
         stmt = stmt.where(AuditLog.object_type == f.object_type)
+    if f.batch_id:
+        stmt = stmt.where(AuditLog.batch_id == f.batch_id)
     if f.start:
         stmt = stmt.where(AuditLog.at >= datetime.combine(f.start, time(), LOCAL_TZ))
     if f.end:
@@ -143,3 +204,72 @@ def object_types(*, session: Session) -> list[str]:
     return list(
         session.exec(select(AuditLog.object_type).distinct().order_by(AuditLog.object_type))
     )
+
+
+# A download holds at most this many rows, the newest; the page says so when more match.
+EXPORT_LIMIT = 50_000
+
+
+def matching(
+    *, session: Session, who: Principal, f: AuditFilter, limit: int | None = None
+) -> Iterator[AuditLog]:
+    """Every row matching the filter, newest first, up to `limit` (EXPORT_LIMIT unless given)."""
+    stmt = (
+        restrict(_filtered(f), who, "audit", AuditLog)
+        .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
+        .limit(EXPORT_LIMIT if limit is None else limit)
+        # Read in batches: a long trail is written out without holding every row at once.
+        .execution_options(yield_per=1000)
+    )
+    yield from session.exec(stmt)
+
+
+def _shown(value: Any) -> str:
+    # An empty value still needs a mark, or "before → after" loses its left-hand side.
+    return "—" if value is None or value == "" else str(value)
+
+
+def changes_text(row: AuditLog) -> str:
+    """A row's changes on one line: "field：before → after；…" (only "field：after" for others)."""
+    return "；".join(
+        f"{c.field}：{_shown(c.before)} → {_shown(c.after)}"
+        if row.action is AuditAction.update
+        else f"{c.field}：{_shown(c.after)}"
+        for c in changes(row)
+    )
+
+
+def export_table(
+    *, session: Session, who: Principal, f: AuditFilter, limit: int | None = None
+) -> tuple[list[Column], Iterator[list[Any]]]:
+    """The columns and rows of the trail's download (see `matching`); times in Beijing time."""
+    columns = [
+        Column(_("Time (Beijing)"), DATETIME),
+        Column(_("User")),
+        Column(_("Role")),
+        Column(_("Address")),
+        Column(_("Action")),
+        Column(_("Object type")),
+        Column(_("Object id")),
+        Column(_("Object")),
+        Column(_("Changes"), width=60),
+    ]
+
+    def rows() -> Iterator[list[Any]]:
+        for row in matching(session=session, who=who, f=f, limit=limit):
+            role = ROLE_LABELS.get(row.role)  # type: ignore[call-overload]
+            action = AUDIT_ACTION_LABELS.get(row.action)
+            yield [
+                # Excel keeps no time zone: the office's own time, without one.
+                row.at.astimezone(LOCAL_TZ).replace(tzinfo=None),
+                row.username,
+                _(role) if role else row.role,
+                row.client_address,
+                _(action) if action else str(row.action),
+                row.object_type,
+                row.object_id,
+                row.object_label,
+                changes_text(row),
+            ]
+
+    return columns, rows()

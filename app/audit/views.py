@@ -1,18 +1,21 @@
-"""HTML page of the audit trail, with filters by user, object type and date range."""
+"""HTML page of the audit trail, with filters by user, object type and date range, and downloads."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
 from app.accounts.deps import Who, allowed
 from app.accounts.models import User
 from app.audit import service as audit
 from app.audit.models import AUDIT_ACTION_LABELS
+from app.core import sheets
 from app.core.db import SessionDep
-from app.core.templating import env, render
+from app.core.i18n import _
+from app.core.templating import LOCAL_TZ, env, render
 
 router = APIRouter(prefix="/admin", dependencies=[allowed("audit")])
 # Every object page shows its history through the same partial.
@@ -20,19 +23,43 @@ env.globals.update(audit_labels=AUDIT_ACTION_LABELS, audit_changes=audit.changes
 PER_PAGE = 50
 
 
+def _filter(
+    user_id: Annotated[int | None, Query()] = None,
+    object_type: Annotated[str | None, Query(max_length=40)] = None,
+    start: Annotated[date | None, Query()] = None,
+    end: Annotated[date | None, Query()] = None,
+    batch: Annotated[int | None, Query(ge=1)] = None,
+) -> audit.AuditFilter:
+    return audit.AuditFilter(
+        user_id=user_id, object_type=object_type or None, start=start, end=end, batch_id=batch
+    )
+
+
+FilterDep = Annotated[audit.AuditFilter, Depends(_filter)]
+
+
+def _query(f: audit.AuditFilter) -> str:
+    """The filter as a query string, without the parts left empty."""
+    chosen = {
+        "user_id": f.user_id,
+        "object_type": f.object_type,
+        "start": f.start,
+        "end": f.end,
+        "batch": f.batch_id,
+    }
+    return urlencode({k: v for k, v in chosen.items() if v})
+
+
 @router.get("/audit", response_class=HTMLResponse, name="audit")
 def audit_page(
     request: Request,
     session: SessionDep,
     who: Who,
-    user_id: Annotated[int | None, Query()] = None,
-    object_type: Annotated[str | None, Query(max_length=40)] = None,
-    start: Annotated[date | None, Query()] = None,
-    end: Annotated[date | None, Query()] = None,
+    f: FilterDep,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ):
-    f = audit.AuditFilter(user_id=user_id, object_type=object_type or None, start=start, end=end)
     rows, total = audit.search(session=session, who=who, f=f, page=page, per_page=PER_PAGE)
+    query = _query(f)
     context = {
         "rows": rows,
         "total": total,
@@ -41,5 +68,27 @@ def audit_page(
         "f": f,
         "users": session.exec(select(User).order_by(col(User.username))).all(),
         "object_types": audit.object_types(session=session),
+        "export_limit": audit.EXPORT_LIMIT,
+        "xlsx_url": f"{request.url_for('audit_xlsx')}?{query}".rstrip("?"),
+        "csv_url": f"{request.url_for('audit_csv')}?{query}".rstrip("?"),
     }
     return render(request, "audit/audit.html", context)
+
+
+def _names(ext: str) -> dict[str, str]:
+    stamp = datetime.now(LOCAL_TZ).strftime("%Y%m%d-%H%M")
+    return sheets.attachment(f"audit-{stamp}.{ext}", f"{_('Audit trail')}-{stamp}.{ext}")
+
+
+@router.get("/audit.xlsx", name="audit_xlsx")
+def audit_xlsx(session: SessionDep, who: Who, f: FilterDep) -> Response:
+    columns, rows = audit.export_table(session=session, who=who, f=f)
+    body = sheets.workbook([(_("Audit trail"), columns, rows)])
+    return Response(body, media_type=sheets.XLSX_MEDIA_TYPE, headers=_names("xlsx"))
+
+
+@router.get("/audit.csv", name="audit_csv")
+def audit_csv(session: SessionDep, who: Who, f: FilterDep) -> Response:
+    columns, rows = audit.export_table(session=session, who=who, f=f)
+    body = sheets.csv_bytes(columns, rows)
+    return Response(body, media_type=sheets.CSV_MEDIA_TYPE, headers=_names("csv"))

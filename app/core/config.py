@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     # Evidence files (佐证材料) live here, outside the database, under their hashes.
     evidence_dir: Path = ROOT / "var" / "evidence"
     evidence_max_mb: int = 10
+    # Roster workbooks larger than this are refused before anything reads them.
+    import_max_mb: int = 20
     # Sessions end after this long without a request, and after this long in any case.
     session_idle_minutes: int = 120
     session_absolute_hours: int = 12

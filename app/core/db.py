@@ -1,6 +1,6 @@
 """Database engine, SQLite tuning and the one-transaction-per-request session."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Annotated
@@ -59,6 +59,16 @@ def writer(engine: Engine) -> Engine:
     if engine.dialect.name == "sqlite":
         return engine.execution_options(sqlite_begin="IMMEDIATE")
     return engine
+
+
+def session_factory(engine: Engine) -> Callable[[bool], Session]:
+    """Opens sessions for work outside a request (background jobs): writing ones take the
+    write lock up front, like a writing request's."""
+
+    def open_session(write: bool) -> Session:
+        return Session(writer(engine) if write else engine, expire_on_commit=False)
+
+    return open_session
 
 
 @contextmanager

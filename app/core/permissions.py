@@ -120,6 +120,17 @@ def _by_grid(model: type) -> Callable[[Principal, str], sa.ColumnElement]:
     return clause
 
 
+def _by_park(model: type) -> Callable[[Principal, str], sa.ColumnElement]:
+    """The scope of rows that belong to a park as a whole: the park's scope."""
+
+    def clause(p: Principal, action: str):
+        from app.geo.models import Park
+
+        return col(model.park_id).in_(select(Park.id).where(_parks(p, action)))
+
+    return clause
+
+
 def _notice_clause(p: Principal, action: str):
     # A notice is the sender's, and reaches the grids it was sent to.
     from app.geo.models import Grid
@@ -176,8 +187,10 @@ def _clauses() -> dict[type, Callable[[Principal, str], sa.ColumnElement]]:
     from app.enterprises.models import Enterprise, Liaison
     from app.geo.models import Area, Grid, Park
     from app.gridwork.models import Demand, MonthlyReport, Notice, NoticeTarget
+    from app.imports.models import ImportJob
 
     return {
+        ImportJob: _by_park(ImportJob),
         Demand: _by_grid(Demand),
         MonthlyReport: _by_grid(MonthlyReport),
         NoticeTarget: _by_grid(NoticeTarget),

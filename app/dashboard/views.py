@@ -9,20 +9,22 @@ from app.accounts.deps import Who
 from app.assessment import scoring
 from app.assessment import service as assessment
 from app.audit import service as audit
+from app.core import permissions
 from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.templating import is_htmx, render
 from app.dashboard import charts
 from app.enterprises import service as roster
 from app.geo import service as geo
-from app.geo.models import GRID_STATUS_LABELS, PARK_KIND_LABELS, PILOT_LEVEL_LABELS
+from app.geo.models import GRID_STATUS_LABELS, PARK_KIND_LABELS, PILOT_LEVEL_LABELS, Park
 from app.geo.models import SERVICE_POSITIONS as POSITIONS
 
 router = APIRouter()
 PeriodParam = Annotated[str | None, Query(alias="period", max_length=7)]
 
 
-def _period_results(session, label: str | None) -> assessment.PeriodResults | None:
+def period_results(session, label: str | None) -> assessment.PeriodResults | None:
+    """The results of the period asked for (404 for none such), or of the latest one."""
     period = assessment.get_period(session=session, label=label)
     if period is None:
         if label:
@@ -52,7 +54,7 @@ def overview(request: Request, session: SessionDep, who: Who, period: PeriodPara
         # A liaison's home is their grids, not the city's league tables.
         return RedirectResponse(request.url_for("my_grids"), status_code=303)
     # The league tables are published to every user; links open only what is in scope.
-    res = _period_results(session, period)
+    res = period_results(session, period)
     context = {
         "res": res,
         "periods": assessment.periods(session=session),
@@ -91,7 +93,7 @@ def district(
     request: Request, area_id: int, session: SessionDep, who: Who, period: PeriodParam = None
 ):
     area = geo.get_district(session=session, who=who, area_id=area_id)
-    res = _period_results(session, period)
+    res = period_results(session, period)
     dres = res.district(area_id) if res else None
     scorecard = [(r, _completion_rows(res, r)) for r in dres.parks] if dres else []
     totals = roster.totals_by_park(session=session)
@@ -114,7 +116,7 @@ def district(
 @router.get("/parks/{park_id}", response_class=HTMLResponse, name="park")
 def park(request: Request, park_id: int, session: SessionDep, who: Who, period: PeriodParam = None):
     p = geo.get_park(session=session, who=who, park_id=park_id)
-    res = _period_results(session, period)
+    res = period_results(session, period)
     presult = res.park(park_id) if res else None
     rows = _completion_rows(res, presult) if presult else []
     context = {
@@ -146,6 +148,7 @@ def park(request: Request, park_id: int, session: SessionDep, who: Who, period: 
         ancestors=geo.ancestors(session=session, area_id=p.area_id),
         visible=geo.visible(session=session, who=who),
         history=audit.history(session=session, object_type="Park", object_id=park_id),
+        can_import=permissions.allows(session, who, "change", Park, park_id),
         positions=POSITIONS,
         kind_labels=PARK_KIND_LABELS,
         pilot_labels=PILOT_LEVEL_LABELS,

@@ -71,6 +71,22 @@ def grids_of_park(*, session: Session, who: Principal, park_id: int) -> list[Gri
     return list(session.exec(permissions.restrict(stmt, who, "view", Grid)))
 
 
+def parks_of_district(*, session: Session, who: Principal, area_id: int) -> list[Park]:
+    """Gets a district's parks in the principal's scope, those hanging under its streets too."""
+    district_of_park = district_of(session=session)
+    return [p for p in parks(session=session, who=who) if district_of_park[p.id].id == area_id]
+
+
+def grids_of_parks(*, session: Session, who: Principal, park_ids: list[int]) -> list[Grid]:
+    """Gets the grids of these parks in the principal's scope, park by park in display order."""
+    stmt = (
+        select(Grid)
+        .where(col(Grid.park_id).in_(park_ids))
+        .order_by(col(Grid.park_id), col(Grid.sort_order), col(Grid.id))
+    )
+    return list(session.exec(permissions.restrict(stmt, who, "view", Grid)))
+
+
 def my_grids(*, session: Session, who: Principal) -> list[Grid]:
     """The grids scoped to the principal directly (a liaison's own grids)."""
     stmt = select(Grid).where(col(Grid.id).in_(who.grid_ids)).order_by(col(Grid.id))

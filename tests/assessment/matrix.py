@@ -3,4 +3,5 @@
 ENTRIES = {
     ("GET", "/rankings"): (200, None),
     ("GET", "/rankings.xlsx"): (200, None),
+    ("GET", "/rankings.csv"): (200, None),
 }

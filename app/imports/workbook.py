@@ -1,0 +1,254 @@
+"""Reading an uploaded workbook without trusting it.
+
+`inspect` looks at the raw zip before anything parses it: not an .xlsx, too big unpacked
+(a zip bomb), XML with entity declarations, formulas, far too many columns. It reads each
+worksheet's XML once with a regular expression, so it answers within the upload request.
+`read` then parses the rows with openpyxl in read-only mode (defusedxml underneath).
+"""
+
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from io import BytesIO
+from posixpath import join, normpath
+from typing import Any
+
+from defusedxml import ElementTree
+from openpyxl import load_workbook
+from openpyxl.utils import column_index_from_string, get_column_letter
+
+from app.core.i18n import _
+from app.imports.layout import Sheet
+
+MAX_UNPACKED = 256 * 1024 * 1024
+MAX_RATIO = 100  # unpacked / packed size of one member; real sheets stay well under 20
+MAX_MEMBERS = 2_000
+MAX_COLUMNS = 64
+MAX_ROWS = 100_000
+
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+FORMULA = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"[^>]*>\s*<(?:\w+:)?f\b')
+DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="([A-Z]+\d+)(?::([A-Z]+)(\d+))?"')
+DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
+
+
+class Refused(Exception):
+    """The file as a whole cannot be read; the message tells the user why, in Chinese."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _not_xlsx() -> Refused:
+    return Refused(
+        _("The file is not an Excel workbook (.xlsx). Download the template and fill it in."), 415
+    )
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Maps each sheet's name to its XML part, from the workbook and its relationships."""
+    try:
+        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        raise _not_xlsx() from None
+    except Exception:  # defusedxml refuses entity declarations and external references
+        raise Refused(_("The workbook contains XML that is not allowed.")) from None
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{PKG}Relationship")}
+    parts = {}
+    for sheet in book.iter(f"{MAIN}sheet"):
+        target = targets.get(sheet.get(f"{REL}id"), "")
+        part = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
+        parts[sheet.get("name", "")] = part
+    return parts
+
+
+def inspect(content: bytes, max_bytes: int) -> None:
+    """Refuses a file that is not a plain .xlsx of values of a sane size; returns if it is."""
+    if len(content) > max_bytes:
+        raise Refused(
+            _("The file is {size:.1f} MB; at most {max} MB can be imported.").format(
+                size=len(content) / 1024 / 1024, max=max_bytes // 1024 // 1024
+            ),
+            413,
+        )
+    if content.startswith(OLE2):
+        raise Refused(
+            _(
+                "This is an old Excel file (.xls) or an encrypted workbook. Save it in Excel "
+                "as “Excel workbook (.xlsx)” without a password and import that."
+            ),
+            415,
+        )
+    if not content.startswith(b"PK\x03\x04"):
+        raise _not_xlsx()
+    try:
+        zf = zipfile.ZipFile(BytesIO(content))
+        members = zf.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        raise _not_xlsx() from None
+    names = {m.filename for m in members}
+    if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
+        raise _not_xlsx()
+    unpacked = sum(m.file_size for m in members)
+    bomb = len(members) > MAX_MEMBERS or unpacked > MAX_UNPACKED
+    bomb = bomb or any(
+        m.file_size > 1024 * 1024 and m.file_size > MAX_RATIO * max(m.compress_size, 1)
+        for m in members
+    )
+    if bomb:
+        raise Refused(
+            _(
+                "The file unpacks to far more data than a roster holds ({size} MB): it is "
+                "refused as a possible zip bomb."
+            ).format(size=unpacked // 1024 // 1024),
+            413,
+        )
+    if any(m.flag_bits & 0x1 for m in members):
+        raise Refused(_("The workbook is encrypted. Remove the password and import it again."))
+    for m in members:
+        xml = m.filename.endswith((".xml", ".rels"))
+        if xml and DOCTYPE.search(zf.open(m).read(4096)):
+            raise Refused(_("The workbook contains XML that is not allowed."))
+    for name, part in _sheet_parts(zf).items():
+        if part not in names:
+            continue
+        xml = zf.read(part)
+        if DOCTYPE.search(xml):
+            raise Refused(_("The workbook contains XML that is not allowed."))
+        found = FORMULA.search(xml)
+        if found:
+            raise Refused(
+                _(
+                    "Cell {cell} of sheet “{sheet}” holds a formula. Import values only: copy "
+                    "the cells and paste them as values, then import again."
+                ).format(cell=found.group(1).decode(), sheet=name)
+            )
+        dim = DIMENSION.search(xml[:4096])
+        if dim and dim.group(2):
+            width = column_index_from_string(dim.group(2).decode())
+            if width > MAX_COLUMNS:
+                raise Refused(_too_wide(name, width))
+
+
+def _too_wide(sheet: str, width: int) -> str:
+    return _(
+        "Sheet “{sheet}” has {n} columns; a roster sheet has at most {max}. Delete the "
+        "columns that do not belong to the template and import again."
+    ).format(sheet=sheet, n=width, max=MAX_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # the Excel row number
+    values: dict[str, Any]  # by column key; absent columns are missing
+
+
+@dataclass(frozen=True)
+class Table:
+    sheet: Sheet
+    letters: dict[str, str]  # column key -> Excel column letter
+    rows: list[Row]
+
+
+Progress = Callable[[int, int], None]  # (rows read, rows expected)
+
+
+def _header_keys(sheet: Sheet, header: Sequence[Any]) -> dict[int, str]:
+    by_title = {re.sub(r"\s", "", c.title): c.key for c in sheet.columns}
+    keys: dict[int, str] = {}
+    for i, value in enumerate(header):
+        title = re.sub(r"[\s*＊]", "", str(value or ""))
+        if title in by_title:
+            if by_title[title] in keys.values():
+                raise Refused(
+                    _("Sheet “{sheet}” has the column “{column}” twice.").format(
+                        sheet=sheet.title, column=title
+                    )
+                )
+            keys[i] = by_title[title]
+    missing = [c.title for c in sheet.columns if c.required and c.key not in keys.values()]
+    if missing:
+        raise Refused(
+            _("Sheet “{sheet}” lacks the column(s) {columns}. Use the import template.").format(
+                sheet=sheet.title, columns="、".join(f"“{m}”" for m in missing)
+            )
+        )
+    return keys
+
+
+def _rows(ws, sheet: Sheet, keys: dict[int, str]) -> Iterator[Row]:
+    for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        if len(values) > MAX_COLUMNS:
+            raise Refused(_too_wide(sheet.title, len(values)))
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        if number > MAX_ROWS + 1:
+            raise Refused(
+                _("Sheet “{sheet}” has more than {max} rows; split it into several files.").format(
+                    sheet=sheet.title, max=MAX_ROWS
+                )
+            )
+        yield Row(number, {key: values[i] if i < len(values) else None for i, key in keys.items()})
+
+
+def _open(content: bytes):
+    try:
+        return load_workbook(BytesIO(content), read_only=True, data_only=False, keep_links=False)
+    except Exception:
+        raise _not_xlsx() from None
+
+
+def _present(wb, layout: Sequence[Sheet]) -> list[tuple[Sheet, dict[int, str]]]:
+    """The layout's sheets the workbook has, each with its header read; refuses a workbook
+    with none of them, or a sheet without a required column."""
+    present = [s for s in layout if s.title in wb.sheetnames]
+    if not present:
+        raise Refused(
+            _("The workbook has none of the sheets {sheets}. Use the import template.").format(
+                sheets="、".join(f"“{s.title}”" for s in layout)
+            )
+        )
+    out = []
+    for sheet in present:
+        header = next(wb[sheet.title].iter_rows(min_row=1, max_row=1, values_only=True), ())
+        out.append((sheet, _header_keys(sheet, header)))
+    return out
+
+
+def check_layout(content: bytes, layout: Sequence[Sheet]) -> None:
+    """Refuses an inspected workbook whose sheets or headers are not the layout's."""
+    wb = _open(content)
+    try:
+        _present(wb, layout)
+    finally:
+        wb.close()
+
+
+def read(content: bytes, layout: Sequence[Sheet], progress: Progress | None = None) -> list[Table]:
+    """The rows of the layout's sheets present in the workbook; empty rows are skipped."""
+    wb = _open(content)
+    try:
+        present = _present(wb, layout)
+        expected = sum(max((wb[s.title].max_row or 1) - 1, 0) for s, _keys in present)
+        tables, done = [], 0
+        for sheet, keys in present:
+            rows = []
+            for row in _rows(wb[sheet.title], sheet, keys):
+                rows.append(row)
+                done += 1
+                if progress and done % 500 == 0:
+                    progress(done, max(expected, done))
+            letters = {key: get_column_letter(i + 1) for i, key in keys.items()}
+            tables.append(Table(sheet, letters, rows))
+        if progress:
+            progress(done, done)
+        return tables
+    finally:
+        wb.close()
