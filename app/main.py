@@ -26,7 +26,9 @@ from app.core.forms import field_errors
 from app.core.i18n import _
 from app.core.security import new_nonce, security_headers
 from app.core.templating import is_htmx, render
+from app.dashboard import district as dashboard_district
 from app.dashboard import exports as dashboard_exports
+from app.dashboard import park as dashboard_park
 from app.dashboard import views as dashboard_views
 from app.enterprises import views as enterprises_views
 from app.framework import views as framework_views
@@ -67,6 +69,8 @@ ROUTERS = (
     accounts_views.admin,
     audit_views.router,
     dashboard_views.router,
+    dashboard_district.router,
+    dashboard_park.router,
     dashboard_exports.router,
     assessment_views.router,
     assessment_rankings.router,

@@ -1,6 +1,20 @@
-// ParkGrid glue: mounts Plotly charts from their JSON, and tunes htmx.
+// ParkGrid glue: mounts Plotly charts from their JSON, opens drill-downs, and tunes htmx.
 (function () {
   "use strict";
+
+  // A chart whose container says data-drill="#selector" loads what a clicked point links to
+  // into that element (the server answers htmx with the fragment), and the address follows,
+  // so the view can be shared; otherwise a linked point opens its page.
+  function open(el, url) {
+    var drill = el.dataset.drill;
+    if (!drill || !window.htmx || !document.querySelector(drill)) {
+      window.location.assign(url);
+      return;
+    }
+    window.htmx.ajax("GET", url, { target: drill, swap: "innerHTML" }).then(function () {
+      window.history.pushState({ parkgridDrill: true }, "", url);
+    });
+  }
 
   function mountCharts(root) {
     if (!window.Plotly) return;
@@ -13,20 +27,32 @@
       window.Plotly.newPlot(target, spec.data, spec.layout, {
         displayModeBar: false,
         responsive: true,
+        staticPlot: el.dataset.static === "1",
       });
-      // A bar that carries a link (its customdata) opens that page when clicked.
+      // A point that carries a link (its customdata) opens it when clicked.
       target.on("plotly_click", function (ev) {
         var url = ev.points && ev.points[0] && ev.points[0].customdata;
-        if (url) window.location.assign(url);
+        if (typeof url === "string" && url) open(el, url);
       });
     });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     mountCharts(document);
+    if (document.querySelector("[data-drill]")) {
+      window.history.replaceState({ parkgridDrill: true }, "", window.location.href);
+    }
+  });
+
+  // Back and forward through drill-downs: the address is the state, so load it whole.
+  window.addEventListener("popstate", function (ev) {
+    if (ev.state && ev.state.parkgridDrill) window.location.reload();
   });
 
   document.addEventListener("htmx:load", function (ev) {
     mountCharts(ev.detail.elt);
   });
+
+  // Exposed for pages that redraw their figures in place (the big screen).
+  window.ParkGrid = { mountCharts: mountCharts };
 })();

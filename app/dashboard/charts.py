@@ -107,3 +107,94 @@ def progress_bar(
             margin={"l": 10, "r": 30, "t": 10, "b": 30},
         ),
     }
+
+
+# A fixed palette for series that are not tiers (districts over the quarters, the radar).
+SERIES_COLOURS = (
+    "#b71c1c",
+    "#1565c0",
+    "#2e7d32",
+    "#ef8f00",
+    "#6a1b9a",
+    "#00838f",
+    "#5d4037",
+    "#ad1457",
+    "#455a64",
+)
+
+
+def trend(
+    periods: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    *,
+    urls: Sequence[str] = (),
+    axis_title: str = "",
+) -> dict:
+    """One line per series (a district, a park) over the periods; a gap where there is no
+    score. With `urls`, a click on a series' point opens its url (one per series)."""
+    data = []
+    for i, (name, values) in enumerate(series):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": name,
+                "x": list(periods),
+                "y": list(values),
+                "line": {"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 2},
+                "customdata": [urls[i]] * len(periods) if urls else [],
+                "hovertemplate": f"{name} %{{x}}：%{{y:.2f}}<extra></extra>",
+                "connectgaps": False,
+            }
+        )
+    return {
+        "data": data,
+        "layout": _layout(
+            height=320,
+            showlegend=len(series) > 1,
+            legend={"orientation": "h", "y": -0.2},
+            xaxis={"type": "category", "fixedrange": True},
+            yaxis={"title": {"text": axis_title}, "fixedrange": True, "rangemode": "tozero"},
+            margin={"l": 50, "r": 10, "t": 10, "b": 40},
+        ),
+    }
+
+
+def radar(
+    axes: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    *,
+    range_max: float = 100.0,
+) -> dict:
+    """A radar (spider) chart, one closed shape per series over the same axes, e.g. the 9
+    aspects in % of their weight for a district against the city average."""
+    labels = [*axes, axes[0]] if axes else []
+    data = []
+    for i, (name, values) in enumerate(series):
+        shown = [v if v is not None else 0 for v in values]
+        colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+        data.append(
+            {
+                "type": "scatterpolar",
+                "name": name,
+                "r": shown + shown[:1],
+                "theta": labels,
+                "fill": "toself" if i == 0 else "none",
+                "line": {"color": colour, "dash": "solid" if i == 0 else "dash"},
+                "opacity": 0.85,
+                "hovertemplate": f"{name} %{{theta}}：%{{r:.1f}}<extra></extra>",
+            }
+        )
+    return {
+        "data": data,
+        "layout": _layout(
+            height=380,
+            showlegend=True,
+            legend={"orientation": "h", "y": -0.1},
+            polar={
+                "radialaxis": {"range": [0, range_max], "ticksuffix": "", "angle": 90},
+                "angularaxis": {"direction": "clockwise"},
+            },
+            margin={"l": 40, "r": 40, "t": 20, "b": 40},
+        ),
+    }

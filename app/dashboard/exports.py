@@ -15,7 +15,7 @@ from app.core.i18n import _
 from app.core.permissions import Principal
 from app.core.templating import LOCAL_TZ
 from app.dashboard import tables
-from app.dashboard.views import period_results
+from app.dashboard.common import period_results
 from app.geo import service as geo
 from app.geo.models import Area
 
