@@ -22,9 +22,10 @@ test: setup
 
 # Speed and memory figures, printed (never asserted by timed tests).
 bench: setup
+	$(BIN)/python -m tests.bench.dashboards
 	$(BIN)/python -m tests.bench.import_rows
 
-setup: $(VENV)/.installed static/vendor/htmx.min.js
+setup: $(VENV)/.installed static/vendor/htmx.min.js static/vendor/plotly/plotly.min.js.br
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +39,10 @@ static/vendor/htmx.min.js: Makefile
 	cd var/npm && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null
 	tar -xzf var/npm/htmx.org-$(HTMX_VERSION).tgz -C var/npm package/dist/htmx.min.js
 	cp var/npm/package/dist/htmx.min.js $@
+
+# plotly.js copied from the installed package, and both scripts pre-compressed (brotli, gzip).
+static/vendor/plotly/plotly.min.js.br: $(VENV)/.installed static/vendor/htmx.min.js
+	$(BIN)/python -m app.core.assets
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,11 +1,11 @@
 """create_app(): the FastAPI application with its routers, static files and error pages."""
 
-from pathlib import Path
+import time
 from urllib.parse import urlencode
 
-import plotly
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
@@ -19,6 +19,7 @@ from app.assessment import api as assessment_api
 from app.assessment import rankings as assessment_rankings
 from app.assessment import views as assessment_views
 from app.audit import views as audit_views
+from app.core.assets import DAY, PLOTLY_URL, VENDOR, Precompressed, plotly_directory
 from app.core.config import ROOT, Settings, get_settings
 from app.core.db import get_engine, session_factory
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -29,6 +30,7 @@ from app.core.templating import is_htmx, render
 from app.dashboard import district as dashboard_district
 from app.dashboard import exports as dashboard_exports
 from app.dashboard import park as dashboard_park
+from app.dashboard import screen as dashboard_screen
 from app.dashboard import views as dashboard_views
 from app.enterprises import views as enterprises_views
 from app.framework import views as framework_views
@@ -39,10 +41,6 @@ from app.gridwork import monthly as gridwork_monthly
 from app.gridwork import notices as gridwork_notices
 from app.gridwork import views as gridwork_views
 from app.imports import views as imports_views
-
-# plotly.js ships inside the installed plotly package: served from there, never from a CDN.
-PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
-
 
 system_router = APIRouter()
 
@@ -71,6 +69,7 @@ ROUTERS = (
     dashboard_views.router,
     dashboard_district.router,
     dashboard_park.router,
+    dashboard_screen.router,
     dashboard_exports.router,
     assessment_views.router,
     assessment_rankings.router,
@@ -106,8 +105,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Background jobs (imports) open their own sessions through this; tests replace it.
     app.state.sessions = session_factory(engine)
     app.add_middleware(SecurityHeaders)
+    # Pages and fragments go out compressed; the vendored scripts come pre-compressed.
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)
 
-    app.mount("/static/vendor/plotly", StaticFiles(directory=PLOTLY_DIR), name="plotly")
+    app.mount(PLOTLY_URL, Precompressed(directory=plotly_directory()), name="plotly")
+    # htmx's URL carries no version: a day's cache, revalidated by its ETag after that.
+    app.mount("/static/vendor", Precompressed(directory=VENDOR, max_age=DAY), name="vendor")
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)
@@ -193,10 +196,14 @@ class SecurityHeaders:
         nonce = new_nonce()
         scope.setdefault("state", {})["csp_nonce"] = nonce
         extra = [(k.lower().encode(), v.encode()) for k, v in security_headers(nonce).items()]
+        started = time.perf_counter()
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + extra
+                # How long the server took to answer, for the browser's tools and `make bench`.
+                took = (time.perf_counter() - started) * 1000
+                timing = [(b"server-timing", f"app;dur={took:.1f}".encode())]
+                message["headers"] = list(message.get("headers", [])) + extra + timing
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     evidence_max_mb: int = 10
     # Roster workbooks larger than this are refused before anything reads them.
     import_max_mb: int = 20
+    # Chromium prints the quarterly reports to PDF (headless); without it, print from the browser.
+    chromium_path: str = "/usr/bin/chromium"
     # Sessions end after this long without a request, and after this long in any case.
     session_idle_minutes: int = 120
     session_absolute_hours: int = 12
