@@ -1,39 +1,158 @@
-"""The district dashboard: its parks ranked, the park x indicator scorecard."""
+"""The district dashboard: its parks ranked, the park × indicator heat map, its reports, and
+the drill-down from a park to one of its indicators, all at one shareable URL.
 
-from fastapi import APIRouter, Request
+/districts/{id}?period=&park=&indicator= answers the whole page with the drill-down open;
+htmx asks the same URL for a fragment: #district-detail (a click on a chart) or #results
+(the period picker).
+"""
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from app.accounts.deps import Who
 from app.assessment import service as assessment
+from app.assessment.models import REPORT_STATE_LABELS
 from app.core.db import SessionDep
+from app.core.errors import NotFound
+from app.core.i18n import _
 from app.core.templating import is_htmx, render
-from app.dashboard.common import PeriodParam, completion_rows, period_results
+from app.dashboard import charts, district_charts
+from app.dashboard import district_service as service
+from app.dashboard.common import PeriodParam, period_results
 from app.enterprises import service as roster
+from app.framework.models import SCORING_RULE_LABELS, VALUE_SOURCE_LABELS
 from app.geo import service as geo
+from app.geo.models import GRID_STATUS_LABELS, PARK_KIND_LABELS, PILOT_LEVEL_LABELS
 
 router = APIRouter()
+ParkParam = Annotated[int | None, Query(alias="park")]
+IndicatorParam = Annotated[str | None, Query(alias="indicator", max_length=10)]
+DETAIL = "district-detail"  # the id of the element the drill-down loads into
+
+
+class Links:
+    """The URLs of the page's drill-down, each carrying the period shown."""
+
+    def __init__(self, request: Request, area_id: int, res: assessment.PeriodResults | None):
+        self.base = str(request.url_for("district", area_id=area_id))
+        self.period = {"period": res.period.label} if res else {}
+
+    def park(self, park_id: int) -> str:
+        return f"{self.base}?{urlencode(self.period | {'park': park_id})}"
+
+    def indicator(self, park_id: int, code: str) -> str:
+        return f"{self.base}?{urlencode(self.period | {'park': park_id, 'indicator': code})}"
+
+
+def _detail(session, who, area_id, res, links, park_id, code, card=None) -> dict:
+    """The drill-down: a park's facts and indicator progress, and one indicator opened."""
+    park = service.park_in_district(session=session, who=who, area_id=area_id, park_id=park_id)
+    detail: dict = {
+        "park": park,
+        "facts": service.park_facts(
+            session=session, who=who, park=park, period=res.period if res else None
+        ),
+    }
+    result = res.park(park_id) if res else None
+    if result is None:
+        if code:
+            raise NotFound  # no results to open an indicator in
+        return detail
+    row = next((r for r in card or [] if r.result.park.id == park_id), None)
+    row = row or service.scorecard(session=session, res=res, parks=[result])[0]
+    detail["row"] = row
+    detail["progress"] = district_charts.linked(
+        charts.progress_bar(
+            [f"{c.indicator.code} {c.indicator.name}" for c in row.cells],
+            [c.completion for c in row.cells],
+            no_data=_("No data"),
+        ),
+        [links.indicator(park_id, c.indicator.code) for c in row.cells],
+    )
+    if code:
+        indicator = service.find_indicator(res, code)
+        found = service.indicator_detail(
+            session=session, who=who, res=res, row=row, indicator=indicator
+        )
+        detail["indicator"] = found
+        unit = f"（{indicator.unit}）" if indicator.unit else ""
+        detail["trend"] = charts.trend(
+            found.periods,
+            [(_("Value"), found.values), (_("Target"), found.targets)],
+            axis_title=f"{indicator.code} {indicator.name}{unit}",
+        )
+    return detail
 
 
 @router.get("/districts/{area_id}", response_class=HTMLResponse, name="district")
 def district(
-    request: Request, area_id: int, session: SessionDep, who: Who, period: PeriodParam = None
+    request: Request,
+    area_id: int,
+    session: SessionDep,
+    who: Who,
+    period: PeriodParam = None,
+    park: ParkParam = None,
+    indicator: IndicatorParam = None,
 ):
     area = geo.get_district(session=session, who=who, area_id=area_id)
+    if indicator and park is None:
+        raise NotFound  # an indicator is opened within a park
     res = period_results(session, period)
-    dres = res.district(area_id) if res else None
-    scorecard = [(r, completion_rows(res, r)) for r in dres.parks] if dres else []
-    totals = roster.totals_by_park(session=session)
-    grids = geo.grids_per_park(session=session)
-    context = {
+    links = Links(request, area_id, res)
+    htmx = is_htmx(request)
+    target = request.headers.get("HX-Target") if htmx else None
+    context: dict = {
         "area": area,
         "res": res,
-        "dres": dres,
-        "scorecard": scorecard,
-        "totals": totals,
-        "grids": grids,
-        "periods": assessment.periods(session=session),
-        "district_count": len(res.districts) if res else 0,
-        "visible": geo.visible(session=session, who=who),
+        "links": links,
+        "detail_id": DETAIL,
+        "kind_labels": PARK_KIND_LABELS,
+        "pilot_labels": PILOT_LEVEL_LABELS,
+        "status_labels": GRID_STATUS_LABELS,
+        "report_labels": REPORT_STATE_LABELS,
+        "source_labels": VALUE_SOURCE_LABELS,
+        "rule_labels": SCORING_RULE_LABELS,
     }
-    template = "dashboard/_district_results.html" if is_htmx(request) else "dashboard/district.html"
-    return render(request, template, context)
+    if target == DETAIL:
+        # A click on a chart: only the drill-down, for the parks' figures are on the page.
+        context["detail"] = (
+            _detail(session, who, area_id, res, links, park, indicator) if park else None
+        )
+        return _vary(render(request, "dashboard/_district_detail.html", context))
+
+    parks = service.ranked_parks(session=session, who=who, res=res, area_id=area_id) if res else []
+    card = service.scorecard(session=session, res=res, parks=parks) if res else []
+    context.update(
+        dres=res.district(area_id) if res else None,
+        parks=parks,
+        scorecard=card,
+        totals=roster.totals_by_park(session=session),
+        grids=geo.grids_per_park(session=session),
+        district_count=len(res.districts) if res else 0,
+        detail=_detail(session, who, area_id, res, links, park, indicator, card) if park else None,
+    )
+    if res:
+        context["reports"] = service.report_status(
+            session=session, period=res.period, area_id=area_id, parks=[r.park for r in parks]
+        )
+        context["ranking"] = charts.ranking_bar(
+            [r.park.name for r in parks],
+            [r.total for r in parks],
+            [r.tier.colour if r.tier else "grey" for r in parks],
+            urls=[links.park(r.park.id) for r in parks],
+            axis_title=_("Score"),
+        )
+        context["heatmap"] = district_charts.scorecard_heatmap(card, links.indicator)
+    if htmx:
+        return _vary(render(request, "dashboard/_district_results.html", context))
+    context["periods"] = assessment.periods(session=session)
+    return _vary(render(request, "dashboard/district.html", context))
+
+
+def _vary(response: HTMLResponse) -> HTMLResponse:
+    # One URL, three answers: the page, the results, or the drill-down alone.
+    response.headers["Vary"] = "HX-Request, HX-Target"
+    return response

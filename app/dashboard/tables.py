@@ -14,6 +14,7 @@ from app.core import sheets
 from app.core.i18n import _
 from app.core.permissions import Principal
 from app.core.sheets import Column
+from app.dashboard import district_service
 from app.enterprises import service as roster
 from app.framework.models import Indicator, Tier
 from app.geo import service as geo
@@ -64,9 +65,8 @@ def scorecard(
     *, session: Session, who: Principal, res: assessment.PeriodResults, area_id: int
 ) -> tuple[Table, Table]:
     """The district's parks by indicator for a period: their values, and their points."""
-    dres = res.district(area_id)
-    shown = {p.id for p in geo.parks_of_district(session=session, who=who, area_id=area_id)}
-    parks = [r for r in (dres.parks if dres else []) if r.park.id in shown]
+    # The same parks, in the same order, as the district page's ranking and heat map.
+    parks = district_service.ranked_parks(session=session, who=who, res=res, area_id=area_id)
     indicators = res.indicators
     values = [
         [None if (v := r.values.get(i.id)) is None else round(v, VALUE_DIGITS) for i in indicators]

@@ -268,7 +268,7 @@ def test_htmx_gets_only_the_tables_and_fresh_aspect_choices(client, session):
     resp = client.get("/rankings?period=2025Q4&kind=market", headers={"HX-Request": "true"})
     assert resp.status_code == 200
     assert "<html" not in resp.text and 'id="ranking-filters"' not in resp.text
-    assert resp.headers["vary"] == "HX-Request"
+    assert "HX-Request" in resp.headers["vary"]
     assert len(table_rows(resp.text, "park-ranking")) == 2
     # The rank-by choices follow 2025's framework, swapped in out of band.
     aspect = _aspect(session, "2025Q4", "组织领导")

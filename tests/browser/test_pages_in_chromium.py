@@ -18,7 +18,7 @@ def test_overview_draws_the_district_ranking_chart(page: Page, live_server: str)
     expect(page.locator("[data-kpi=enterprises]")).to_have_text("1,227")
     chart = page.locator("[data-chart] svg.main-svg").first
     expect(chart).to_be_visible()
-    assert page.locator("[data-chart] .bars .point").count() == 8
+    assert page.locator("[data-chart]").first.locator(".bars .point").count() == 8
     assert errors == []  # no CSP violation or script error
 
 

@@ -1,0 +1,198 @@
+"""What the park dashboard and the printed reports aggregate: aspects, history, demands."""
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, func, select
+
+from app.assessment import reports
+from app.assessment import service as assessment
+from app.assessment.models import DistrictScore, Period, Score
+from app.core import permissions
+from app.core.permissions import Principal
+from app.dashboard.common import completion_rows
+from app.enterprises import service as roster
+from app.framework.models import Aspect
+from app.geo import service as geo
+from app.geo.models import Area, Grid
+from app.gridwork.models import DEMAND_STATE_LABELS, Demand, DemandState
+
+# The demand loop in order; a demand in a later state has passed every earlier stage.
+STAGES = tuple(DemandState)
+
+
+@dataclass(frozen=True)
+class AspectShares:
+    """Each aspect's points as % of its maximum, for the park and its district's average."""
+
+    names: list[str]
+    park: list[float | None]
+    district: list[float | None]
+
+
+def _share(points: float, maximum: float) -> float | None:
+    return round(100.0 * points / maximum, 1) if maximum else None
+
+
+def aspect_shares(
+    *, session: Session, res: assessment.PeriodResults, park_result: assessment.ParkResult
+) -> AspectShares:
+    """The park's aspects against the mean of its district's parks (one query: the aspects)."""
+    if res.framework is None:
+        return AspectShares([], [], [])
+    aspects = list(
+        session.exec(
+            select(Aspect)
+            .where(Aspect.framework_id == res.framework.id)
+            .order_by(col(Aspect.sort_order), col(Aspect.id))
+        )
+    )
+    members = res.district(park_result.district.id).parks
+
+    def shares(result: assessment.ParkResult) -> list[float | None]:
+        out = []
+        for a in aspects:
+            inds = [i for i in res.indicators if i.aspect_id == a.id]
+            got = sum(result.score.points.get(i.id, 0.0) for i in inds)
+            out.append(_share(got, sum(i.weight for i in inds)))
+        return out
+
+    # Every park of the district counts, those without data too: the district's own score
+    # is the plain mean of its parks, so its aspects are the same mean.
+    district: list[float | None] = []
+    for column in zip(*(shares(r) for r in members), strict=True):
+        known = [v for v in column if v is not None]
+        district.append(round(sum(known) / len(known), 1) if known else None)
+    return AspectShares([a.name for a in aspects], shares(park_result), district)
+
+
+@dataclass(frozen=True)
+class History:
+    """The park's total and its district's mean score per period, oldest first."""
+
+    labels: list[str]
+    park: list[float | None]
+    district: list[float | None]
+
+
+def score_history(
+    *,
+    session: Session,
+    periods: list[Period],
+    park_id: int,
+    district_id: int,
+    res: assessment.PeriodResults | None = None,
+) -> History:
+    """Stored scores over the periods (two queries); periods with neither score are left out."""
+    park = dict(
+        session.exec(select(Score.period_id, Score.total).where(Score.park_id == park_id)).all()
+    )
+    district = dict(
+        session.exec(
+            select(DistrictScore.period_id, DistrictScore.score).where(
+                DistrictScore.area_id == district_id
+            )
+        ).all()
+    )
+    if res is not None and res.period.id not in park:
+        # A period never stored is computed on the fly for its page; show the same number.
+        pr, dr = res.park(park_id), res.district(district_id)
+        if pr is not None:
+            park[res.period.id] = pr.total
+        if dr is not None:
+            district[res.period.id] = dr.score
+    shown = [p for p in periods if p.id in park or district.get(p.id) is not None]
+    return History(
+        labels=[p.label for p in shown],
+        park=[park.get(p.id) for p in shown],
+        district=[district.get(p.id) for p in shown],
+    )
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """How many of the park's demands reached each stage of the loop."""
+
+    stages: list[DemandState]
+    counts: list[int]
+    labels: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.counts[0] if self.counts else 0
+
+
+def demand_funnel(*, session: Session, who: Principal, park_id: int) -> Funnel:
+    """Every demand of the park's grids in the reader's scope, counted at each stage reached."""
+    stmt = (
+        select(Demand.state, func.count(col(Demand.id)))
+        .join(Grid, col(Demand.grid_id) == col(Grid.id))
+        .where(Grid.park_id == park_id)
+        .group_by(col(Demand.state))
+    )
+    by_state = {
+        DemandState(s): n for s, n in session.exec(permissions.restrict(stmt, who, "view", Demand))
+    }
+    counts = [sum(by_state.get(s, 0) for s in STAGES[i:]) for i in range(len(STAGES))]
+    return Funnel(list(STAGES), counts, [DEMAND_STATE_LABELS[s] for s in STAGES])
+
+
+@dataclass
+class GridRows:
+    """A park's grids in scope with what the grid table shows beside each one."""
+
+    grids: list[Grid]
+    nodes: dict
+    liaisons: dict
+    totals: dict
+
+
+def grid_rows(*, session: Session, who: Principal, park_id: int) -> GridRows:
+    """The park's grids in the reader's scope, with node enterprise, liaison and roster totals."""
+    grids = geo.grids_of_park(session=session, who=who, park_id=park_id)
+    ids = [g.id for g in grids]
+    return GridRows(
+        grids=grids,
+        nodes=roster.node_of_grids(session=session, grid_ids=ids),
+        liaisons=roster.liaisons_by_id(
+            session=session, ids=[g.liaison_id for g in grids if g.liaison_id]
+        ),
+        totals=roster.totals_by_grid(session=session, grid_ids=ids),
+    )
+
+
+@dataclass
+class DistrictReport:
+    """What a district's printed quarterly report shows."""
+
+    area: Area
+    res: assessment.PeriodResults | None
+    dres: assessment.DistrictResult | None
+    scorecard: list
+    roster_totals: dict
+    grids: dict[int, int]
+    completeness: reports.Completeness | None
+    city_completeness: reports.Completeness | None
+    district_count: int = 0
+
+
+def district_report(
+    *, session: Session, area: Area, res: assessment.PeriodResults | None
+) -> DistrictReport:
+    """A district's ranking, scorecard and report completeness for a period."""
+    dres = res.district(area.id) if res else None
+    completeness = city = None
+    if res is not None:
+        district_of = {pid: d.id for pid, d in geo.district_of(session=session).items()}
+        found = reports.completeness(session=session, period=res.period, district_of=district_of)
+        completeness, city = found.get(area.id), found[None]
+    return DistrictReport(
+        area=area,
+        res=res,
+        dres=dres,
+        scorecard=[(r, completion_rows(res, r)) for r in dres.parks] if dres else [],
+        roster_totals=roster.totals_by_park(session=session),
+        grids=geo.grids_per_park(session=session),
+        completeness=completeness,
+        city_completeness=city,
+        district_count=len(res.districts) if res else 0,
+    )
