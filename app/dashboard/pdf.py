@@ -14,17 +14,16 @@ import tempfile
 import threading
 from pathlib import Path
 
-import plotly
-
+from app.core.assets import PLOTLY_SOURCE
 from app.core.config import ROOT
 
 # The same files the pages load from /static and /static/vendor/plotly.
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
 STATIC = ROOT / "static"
 ASSETS = {
     "app_css": STATIC / "app.css",
     "print_css": STATIC / "print.css",
-    "plotly_js": PLOTLY_JS,
+    "plotly_js": PLOTLY_SOURCE,
     "app_js": STATIC / "app.js",
 }
 TIMEOUT_SECONDS = 60

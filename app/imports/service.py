@@ -14,7 +14,6 @@ their own sessions through `Sessions`, so their progress commits while the work 
 
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.audit import service as audit
 from app.audit.models import AuditAction, AuditLog
@@ -42,6 +41,7 @@ from app.geo.models import Grid, Park
 from app.imports import layout, workbook
 from app.imports.layout import ENTERPRISES, GRIDS, LIAISONS, CellError, Col, Sheet
 from app.imports.models import (
+    IMPORT_STATUS_LABELS,
     RUNNING,
     ImportFile,
     ImportJob,
@@ -386,14 +386,16 @@ class _Checker:
         found: dict[str, str] = {}
         listed = sorted(codes)
         for i in range(0, len(listed), 500):
+            # Whether the principal may see each one comes with it: the place is named only then.
+            visible = permissions.scope_clause(self.who, "view", Enterprise)
             rows = self.session.exec(
-                select(Enterprise, Grid, Park)
+                select(Enterprise, Grid, Park, visible)
                 .join(Grid, col(Grid.id) == col(Enterprise.grid_id))
                 .join(Park, col(Park.id) == col(Grid.park_id))
                 .where(col(Enterprise.credit_code).in_(listed[i : i + 500]))
             )
-            for e, g, p in rows:
-                if permissions.allows(self.session, self.who, "view", Enterprise, e.id):
+            for e, g, p, seen in rows:
+                if seen:
                     found[e.credit_code] = _(
                         "This unified social credit code is already registered: {name}, in "
                         "{park} · {grid}."
@@ -759,8 +761,6 @@ def run_apply(sessions: Sessions, who: Principal, job_id: int, progress=None) ->
 
 
 def status_label(job: ImportJob) -> str:
-    from app.imports.models import IMPORT_STATUS_LABELS
-
     if interrupted(job):
         return _("Interrupted: nothing imported")
     return _(IMPORT_STATUS_LABELS[job.status])
@@ -783,8 +783,6 @@ def lines(
     session: Session, job_id: int, kind: LineKind, limit: int = 500
 ) -> tuple[list[ImportLine], int]:
     """The job's findings of a kind in sheet and row order (up to `limit`), and their number."""
-    from sqlmodel import func
-
     where = (ImportLine.job_id == job_id, ImportLine.kind == kind)
     total = session.exec(select(func.count()).select_from(ImportLine).where(*where)).one()
     rows = session.exec(select(ImportLine).where(*where).order_by(col(ImportLine.id)).limit(limit))
@@ -810,13 +808,6 @@ def error_workbook(session: Session, job: ImportJob) -> bytes:
         cell.fill = ERROR_FILL
         cell.comment = Comment("\n".join(messages), "ParkGrid", width=300, height=100)
     return sheets.to_bytes(wb)
-
-
-def error_counts(plan_counts: dict[str, dict[str, int]] | None) -> Counter:
-    total: Counter = Counter()
-    for per_sheet in (plan_counts or {}).values():
-        total.update(per_sheet)
-    return total
 
 
 def sheet_titles() -> dict[str, str]:
