@@ -9,6 +9,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
+from sqlalchemy import exc as sa_exc
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,8 +22,8 @@ from app.assessment import views as assessment_views
 from app.audit import views as audit_views
 from app.core.assets import DAY, PLOTLY_URL, VENDOR, Precompressed, plotly_directory
 from app.core.config import ROOT, Settings, get_settings
-from app.core.db import get_engine, session_factory
-from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.db import get_engine, is_busy, session_factory
+from app.core.errors import Busy, Conflict, Forbidden, Invalid, NotFound
 from app.core.forms import field_errors
 from app.core.i18n import _
 from app.core.security import new_nonce, security_headers
@@ -43,6 +44,8 @@ from app.gridwork import views as gridwork_views
 from app.imports import views as imports_views
 
 system_router = APIRouter()
+# A busy database answers 503 and asks the browser (or proxy) to come back this soon.
+RETRY_AFTER_SECONDS = 2
 
 
 @system_router.get("/api/openapi.json", include_in_schema=False, name="openapi")
@@ -146,6 +149,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             )
         return _error(request, 422, "；".join(exc.errors.values()))
 
+    @app.exception_handler(Busy)
+    @app.exception_handler(sa_exc.DBAPIError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def busy(request: Request, exc: Exception):
+        if not is_busy(exc):
+            raise exc
+        # The request waited its bounded time for a lock and gave up; nothing was saved.
+        message = _("The system is busy. Nothing was saved; please try again in a moment.")
+        return _error(request, 503, message, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):
         if request.url.path.startswith("/api/"):
@@ -168,7 +181,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 def _error(request: Request, status: int, message: str, headers=None):
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": message}, status, headers=headers)
-    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+    page = render(request, "error.html", {"status": status, "message": message}, status_code=status)
+    page.headers.update(headers or {})
+    return page
 
 
 def _refuse_demo_passwords(engine: Engine) -> None:

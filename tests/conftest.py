@@ -17,7 +17,8 @@ os.environ.setdefault("PARKGRID_EVIDENCE_DIR", tempfile.mkdtemp(prefix="parkgrid
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.accounts.service import DEMO_PASSWORD
@@ -56,6 +57,28 @@ def engine(db_url) -> Iterator[Engine]:
         session.commit()
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def private_db_url(db_url, tmp_path) -> Iterator[str]:
+    """An empty database of the test's own, on the suite's engine, for a real server.
+
+    A live server commits, so it cannot share the suite's database: on SQLite a new
+    file, on PostgreSQL a new database on the same cluster, dropped afterwards.
+    """
+    if not db_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'private.db'}"
+        return
+    url = make_url(db_url)
+    name = f"{url.database}_private"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture

@@ -63,25 +63,27 @@ def log_in(client, username: str, password: str):
 
 
 @contextmanager
-def serving(url: str):
+def serving(url: str, **overrides):
     """A migrated demo database at `url`, served by uvicorn on a free loopback port.
 
     Yields (base URL, engine). For tests that need a real server: browsers, races.
+    `overrides` are settings of the server (e.g. a shorter lock wait).
     """
     from sqlmodel import Session
 
     from app.core.config import Settings
-    from app.core.db import make_engine
+    from app.core.db import Waits, make_engine
     from app.core.migrate import upgrade
     from app.demo.loader import load_demo
     from app.main import create_app
 
-    engine = make_engine(url)
+    settings = Settings(database_url=url, **overrides)
+    engine = make_engine(url, waits=Waits.of(settings))
     upgrade(engine)
     with Session(engine) as s:
         load_demo(session=s)
         s.commit()
-    app = create_app(Settings(database_url=url), engine=engine)
+    app = create_app(settings, engine=engine)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

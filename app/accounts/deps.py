@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.accounts import service as accounts
-from app.core.db import SAFE_METHODS, SessionDep
+from app.core.db import SAFE_METHODS, SessionDep, try_write
 from app.core.errors import Forbidden, NotFound
 from app.core.permissions import Principal
 from app.core.security import csrf_token, new_token, same_token
@@ -43,6 +43,10 @@ def authenticate(request: Request, session: SessionDep) -> Principal | None:
             return None
         raise LoginRequired
     user, us = found
+    if accounts.touch_due(us):
+        # Kept out of the request's transaction, and skipped when the write lock is busy:
+        # a GET must never wait for, or fail on, a write of its own bookkeeping.
+        try_write(request.app.state.engine, lambda s: accounts.touch(session=s, session_id=us.id))
     p = accounts.principal(
         session=session, user=user, address=client_address(request), session_key=us.token_hash
     )

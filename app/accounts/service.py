@@ -1,7 +1,7 @@
 """Accounts: users and their scope, passwords, logins with throttling, database sessions."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, delete, func, select, update
@@ -384,7 +384,7 @@ def login(
 def resolve(
     *, session: Session, settings: Settings, token: str | None
 ) -> tuple[User, UserSession] | None:
-    """The user and session behind a cookie token, if the session is alive; touches it."""
+    """The user and session behind a cookie token, if the session is alive (a read only)."""
     if not token:
         return None
     now = utcnow()
@@ -402,11 +402,22 @@ def resolve(
     if row is None:
         return None
     us, user = row
-    # Touch at most once a minute: idle expiry needs no finer grain than that.
-    if now - us.last_seen_at > timedelta(minutes=1):
-        us.last_seen_at = now
-        session.add(us)
     return user, us
+
+
+def touch_due(us: UserSession, now: datetime | None = None) -> bool:
+    """Whether a session's last-seen time is worth writing: at most once a minute, since
+    idle expiry needs no finer grain than that."""
+    return (now or utcnow()) - us.last_seen_at > timedelta(minutes=1)
+
+
+def touch(*, session: Session, session_id: int, now: datetime | None = None) -> None:
+    """Records that a session was just used (it stays alive for the idle time from now)."""
+    session.execute(
+        update(UserSession)
+        .where(col(UserSession.id) == session_id)
+        .values(last_seen_at=now or utcnow())
+    )
 
 
 def end_session(*, session: Session, token: str | None) -> None:

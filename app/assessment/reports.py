@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.assessment import measures, scores
@@ -190,11 +191,35 @@ def _current(view: ReportView, version: int | None) -> None:
         )
 
 
+def _for_change(session: Session, who: Principal, park_id: int, period: Period) -> ReportView:
+    """The report as it stands now, its row locked until the request commits.
+
+    Simultaneous writers queue on the lock (PostgreSQL; SQLite writers are serial anyway)
+    and each then sees the version its predecessor left, so a form read before that
+    predecessor's write gets a conflict instead of overwriting it.
+    """
+    session.exec(
+        select(ParkReport)
+        .where(ParkReport.park_id == park_id, ParkReport.period_id == period.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    return load(session=session, who=who, park_id=park_id, period=period)
+
+
 def _ensure(session: Session, view: ReportView) -> ParkReport:
     if view.report is None:
-        view.report = ParkReport(park_id=view.park.id, period_id=view.period.id)
-        session.add(view.report)
-        session.flush()
+        report = ParkReport(park_id=view.park.id, period_id=view.period.id)
+        try:
+            # Two people starting the same report at once: the second gets a conflict.
+            with session.begin_nested():
+                session.add(report)
+                session.flush()
+        except IntegrityError:
+            raise Conflict(
+                _("This report was changed by someone else meanwhile. Reload it and try again.")
+            ) from None
+        view.report = report
     return view.report
 
 
@@ -282,7 +307,7 @@ def save(
     """
     permissions.get(session, who, "report", Park, park_id)
     _open(session, period)
-    view = load(session=session, who=who, park_id=park_id, period=period)
+    view = _for_change(session, who, park_id, period)
     _current(view, version)
     if not view.editable:
         raise Conflict(
@@ -317,6 +342,10 @@ def save(
         raise Invalid(errors)
 
     report = _ensure(session, view)
+    # Every save moves the version on, so a form read before it cannot overwrite it. The
+    # version is concurrency control, not content: the values carry their own audit rows.
+    report.version += 1
+    session.add(report)
     for row in view.rows:
         if row.computed:
             continue
@@ -389,7 +418,7 @@ def submit(
     """Submits the report for review; every reported indicator needs a value first."""
     permissions.get(session, who, "report", Park, park_id)
     _open(session, period)
-    view = load(session=session, who=who, park_id=park_id, period=period)
+    view = _for_change(session, who, park_id, period)
     _current(view, version)
     missing = [
         f"{r.indicator.code} {r.indicator.name}"
@@ -427,7 +456,7 @@ def _review_target(
 ) -> tuple[ReportView, ParkReport]:
     permissions.get(session, who, "review", Park, park_id)
     _open(session, period)
-    view = load(session=session, who=who, park_id=park_id, period=period)
+    view = _for_change(session, who, park_id, period)
     _current(view, version)
     if view.report is None:
         raise Conflict(_("This park has not submitted a report for this period."))

@@ -17,6 +17,7 @@ from app.audit import service as audit
 from app.core import permissions
 from app.core.db import SessionDep
 from app.core.errors import Invalid, NotFound
+from app.core.forms import PostedForm, fields
 from app.core.templating import LOCAL_TZ, render
 from app.core.types import utcnow
 from app.framework.models import (
@@ -81,8 +82,10 @@ def report_page(request: Request, park_id: int, period: str, session: SessionDep
 
 
 @router.post("/parks/{park_id}/reports/{period}", response_class=HTMLResponse, name="report_save")
-async def report_save(request: Request, park_id: int, period: str, session: SessionDep, who: Who):
-    form = {k: str(v) for k, v in (await request.form()).items()}
+def report_save(
+    request: Request, park_id: int, period: str, session: SessionDep, who: Who, posted: PostedForm
+):
+    form = fields(posted)
     p = _period(session, period)
     version = int(form["version"]) if form.get("version", "").isdigit() else None
     try:
@@ -128,8 +131,10 @@ def report_approve(
 
 
 @router.post("/parks/{park_id}/reports/{period}/return", name="report_return")
-async def report_return(request: Request, park_id: int, period: str, session: SessionDep, who: Who):
-    form = await request.form()
+def report_return(
+    request: Request, park_id: int, period: str, session: SessionDep, who: Who, posted: PostedForm
+):
+    form = fields(posted)
     comments = {
         int(k.removeprefix("comment_")): str(v)
         for k, v in form.items()
@@ -163,7 +168,7 @@ def report_reopen(
 
 
 @router.post("/parks/{park_id}/reports/{period}/evidence", name="evidence_add")
-async def evidence_add(
+def evidence_add(
     request: Request,
     park_id: int,
     period: str,
@@ -175,7 +180,7 @@ async def evidence_add(
     settings = request.app.state.settings
     max_bytes = settings.evidence_max_mb * 1024 * 1024
     # Read one byte past the limit: enough to know it is too large, never the whole file.
-    content = await file.read(max_bytes + 1)
+    content = file.file.read(max_bytes + 1)
     p = _period(session, period)
     try:
         evidence_service.add(

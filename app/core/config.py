@@ -21,6 +21,14 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PARKGRID_PORT"))
     host: str = "127.0.0.1"
     sql_echo: bool = False
+    # Every wait on the database is bounded; past it the request answers 503 with
+    # Retry-After (never a hang). A writer waits this long for its lock (PostgreSQL
+    # lock_timeout; SQLite's queue for its one write lock) or for a pooled connection.
+    db_lock_timeout_seconds: float = Field(default=5.0, gt=0, le=600)
+    # PostgreSQL only: the longest a statement may run, and the longest a transaction
+    # may sit idle (a stuck request then releases its locks).
+    db_statement_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    db_idle_in_transaction_seconds: float = Field(default=60.0, gt=0, le=3600)
     # Evidence files (佐证材料) live here, outside the database, under their hashes.
     evidence_dir: Path = ROOT / "var" / "evidence"
     evidence_max_mb: int = 10

@@ -1,30 +1,71 @@
 """Database engine, SQLite tuning and the one-transaction-per-request session."""
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
+from sqlalchemy import exc as sa_exc
 from sqlmodel import Session, create_engine
 
-from app.core.config import get_settings
-from app.core.errors import Denied
+from app.core.config import Settings, get_settings
+from app.core.errors import Busy, Denied
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Creates an engine; SQLite gets WAL, a busy timeout, foreign keys and explicit BEGINs."""
+@dataclass(frozen=True)
+class Waits:
+    """How long a request may wait on the database before it is answered 503 (seconds)."""
+
+    lock: float = 5.0
+    statement: float = 30.0
+    idle_in_transaction: float = 60.0
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Waits":
+        return cls(
+            lock=settings.db_lock_timeout_seconds,
+            statement=settings.db_statement_timeout_seconds,
+            idle_in_transaction=settings.db_idle_in_transaction_seconds,
+        )
+
+
+def make_engine(url: str, *, echo: bool = False, waits: Waits | None = None) -> Engine:
+    """Creates an engine whose every wait is bounded.
+
+    PostgreSQL sessions carry lock, statement and idle-in-transaction timeouts; SQLite gets
+    WAL, foreign keys, explicit BEGINs and a queue for its one write lock.
+    """
+    waits = waits or Waits()
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        ms = {
+            "lock_timeout": waits.lock,
+            "statement_timeout": waits.statement,
+            "idle_in_transaction_session_timeout": waits.idle_in_transaction,
+        }
+        options = " ".join(f"-c {k}={round(v * 1000)}" for k, v in ms.items())
+        return create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            # Threads beyond the pool wait this long for a connection, then get a 503.
+            pool_size=10,
+            max_overflow=20,
+            pool_timeout=waits.lock,
+            connect_args={"options": options},
+        )
 
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         from pathlib import Path
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+    queue = threading.Lock()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
@@ -33,7 +74,6 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=5000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
@@ -42,16 +82,63 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     def _on_begin(conn) -> None:
         # Writers take the write lock up front: a deferred transaction that later
         # upgrades to a writer can fail with SQLITE_BUSY without waiting.
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        options = conn.get_execution_options()
+        mode = options.get("sqlite_begin", "DEFERRED")
+        wait = options.get("write_wait", waits.lock)
+        # Another process's writer (a CLI import, a second server) is waited for this long.
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={round(wait * 1000)}")
+        if mode != "IMMEDIATE":
+            conn.exec_driver_sql(f"BEGIN {mode}")
+            return
+        # This process's writers queue on a lock of their own, handed over the moment the
+        # holder commits; SQLite's busy handler would instead poll with growing sleeps,
+        # so that under load most writers slept past their turn and timed out.
+        if not queue.acquire(timeout=wait):
+            raise Busy
+        conn.info[_HOLDS_QUEUE] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn.info)
+            raise
+
+    def _release(info: dict) -> None:
+        if info.pop(_HOLDS_QUEUE, False):
+            queue.release()
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn) -> None:
+        _release(conn.info)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn, record) -> None:
+        # A connection returned without its transaction ended never keeps the queue.
+        _release(record.info)
 
     return engine
+
+
+_HOLDS_QUEUE = "parkgrid_write_queue"
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means "no lock or connection in time" (answer 503)."""
+    if isinstance(exc, Busy | TimeoutError | sa_exc.TimeoutError):
+        return True
+    if not isinstance(exc, sa_exc.OperationalError | sa_exc.DBAPIError):
+        return False
+    orig = exc.orig
+    # psycopg: lock_timeout / statement_timeout (query canceled), deadlock, serialization.
+    if getattr(orig, "sqlstate", None) in {"55P03", "57014", "40P01", "40001"}:
+        return True
+    return "database is locked" in str(orig) or "database table is locked" in str(orig)
 
 
 @lru_cache
 def get_engine() -> Engine:
     settings = get_settings()
-    return make_engine(settings.database_url, echo=settings.sql_echo)
+    return make_engine(settings.database_url, echo=settings.sql_echo, waits=Waits.of(settings))
 
 
 def writer(engine: Engine) -> Engine:
@@ -69,6 +156,24 @@ def session_factory(engine: Engine) -> Callable[[bool], Session]:
         return Session(writer(engine) if write else engine, expire_on_commit=False)
 
     return open_session
+
+
+def try_write(engine: Engine, work: Callable[[Session], object], *, wait: float = 0.2) -> bool:
+    """Runs a small write in a short transaction of its own, or skips it (False) when the
+    lock is not free within `wait` seconds: for bookkeeping that must never hold up or fail
+    the request it serves (a session's last-seen time)."""
+    bind = writer(engine).execution_options(write_wait=wait)
+    try:
+        with Session(bind) as session:
+            if engine.dialect.name == "postgresql":
+                session.execute(text(f"SET LOCAL lock_timeout = {round(wait * 1000)}"))
+            work(session)
+            session.commit()
+    except Exception as exc:
+        if is_busy(exc):
+            return False
+        raise
+    return True
 
 
 @contextmanager

@@ -34,3 +34,11 @@ class Conflict(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class Busy(Exception):
+    """The database could not give the request its lock in time: a 503 with Retry-After.
+
+    Raised instead of waiting without bound: a writer queues for at most the configured
+    lock wait, then the person is asked to try again in a moment.
+    """

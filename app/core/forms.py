@@ -1,14 +1,32 @@
 """Validating input against a pydantic shape, with a Chinese message for each bad field."""
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
 
 from app.core.errors import Invalid
 from app.core.i18n import _
 
 M = TypeVar("M", bound=BaseModel)
+
+
+async def _posted_form(request: Request) -> FormData:
+    # The form is read here, on the event loop, so that the route itself can be a plain
+    # `def` that FastAPI runs in the thread pool: a route that waits on the database must
+    # never hold the loop (a lock holder could then never finish, and the server hangs).
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+"""The request's posted form (fields and uploads), read before a plain-def route runs."""
+
+
+def fields(form: FormData, *, skip: frozenset[str] = frozenset({"csrf_token"})) -> dict[str, str]:
+    """The form's text fields as plain strings (the last value of a repeated name)."""
+    return {k: str(v) for k, v in form.items() if k not in skip and isinstance(v, str)}
 
 
 def _n(value: Any) -> Any:

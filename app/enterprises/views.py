@@ -13,6 +13,7 @@ from app.audit.models import AuditAction, AuditLog
 from app.core import permissions
 from app.core.db import SessionDep
 from app.core.errors import Invalid
+from app.core.forms import PostedForm, fields
 from app.core.i18n import _, gettext
 from app.core.permissions import Principal
 from app.core.templating import is_htmx, render
@@ -57,10 +58,6 @@ def _values(e: Enterprise | None) -> dict[str, str]:
         "reform_type": e.reform_type.value if e.reform_type else "",
         "liaison_id": str(e.liaison_id) if e.liaison_id else "",
     }
-
-
-async def _posted(request: Request) -> dict[str, str]:
-    return {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
 
 
 def _history_changes(session: Session, park_id: int):
@@ -209,8 +206,8 @@ def add_form(request: Request, grid_id: int, session: SessionDep, who: Who):
 
 
 @router.post("/grids/{grid_id}/enterprises", response_class=HTMLResponse, name="roster_add")
-async def add(request: Request, grid_id: int, session: SessionDep, who: Who):
-    data = await _posted(request)
+def add(request: Request, grid_id: int, session: SessionDep, who: Who, posted: PostedForm):
+    data = fields(posted)
     try:
         e = roster.add(session=session, who=who, grid_id=grid_id, data=data)
     except Invalid as exc:
@@ -318,8 +315,8 @@ def enterprise_page(
 
 
 @router.post("/enterprises/{enterprise_id}", response_class=HTMLResponse, name="roster_save")
-async def save(request: Request, enterprise_id: int, session: SessionDep, who: Who):
-    data = await _posted(request)
+def save(request: Request, enterprise_id: int, session: SessionDep, who: Who, posted: PostedForm):
+    data = fields(posted)
     try:
         roster.update(session=session, who=who, enterprise_id=enterprise_id, data=data)
     except Invalid as exc:

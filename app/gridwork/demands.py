@@ -9,6 +9,7 @@ from app.audit import service as audit
 from app.core import permissions
 from app.core.db import SessionDep
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.forms import PostedForm
 from app.core.i18n import _
 from app.core.permissions import Principal
 from app.core.templating import is_htmx, render
@@ -104,8 +105,9 @@ def grid_demands(request: Request, grid_id: int, session: SessionDep, who: Who):
 
 
 @router.post("/grids/{grid_id}/demands", response_class=HTMLResponse, name="demands_create")
-async def grid_demand_create(request: Request, grid_id: int, session: SessionDep, who: Who):
-    posted = await request.form()
+def grid_demand_create(
+    request: Request, grid_id: int, session: SessionDep, who: Who, posted: PostedForm
+):
     form = {k: str(posted.get(k, "")) for k in NEW_FIELDS}
     try:
         demand = service.record(session=session, who=who, grid_id=grid_id, data=form)
@@ -173,10 +175,11 @@ def demand_page(request: Request, demand_id: int, session: SessionDep, who: Who)
 
 
 @router.post("/demands/{demand_id}/{step}", response_class=HTMLResponse, name="demand_step")
-async def demand_step(request: Request, demand_id: int, step: str, session: SessionDep, who: Who):
+def demand_step(
+    request: Request, demand_id: int, step: str, session: SessionDep, who: Who, posted: PostedForm
+):
     if step not in service.STEPS:
         raise NotFound
-    posted = await request.form()
     form = {k: str(posted[k]) for k in STEP_FIELDS if k in posted}
     raw_version = str(posted.get("version", ""))
     version = int(raw_version) if raw_version.isdigit() else None

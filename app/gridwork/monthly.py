@@ -5,6 +5,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
 
 from app.accounts.deps import Who, allowed
 from app.audit import service as audit
@@ -12,6 +13,7 @@ from app.audit.models import AuditAction, AuditLog
 from app.core import permissions
 from app.core.db import SessionDep
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.forms import PostedForm, fields
 from app.core.i18n import N_, gettext
 from app.core.templating import is_htmx, render
 from app.geo import service as geo
@@ -169,8 +171,8 @@ def _after(
     return RedirectResponse(_url(request, grid_id, month) + f"?done={done}", status_code=303)
 
 
-async def _form(request: Request) -> tuple[dict[str, str], int | None]:
-    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+def _form(posted: FormData) -> tuple[dict[str, str], int | None]:
+    form = fields(posted)
     raw = form.pop("version", "")
     return form, int(raw) if raw.isdigit() else None
 
@@ -210,8 +212,10 @@ def report_page(request: Request, grid_id: int, month: str, session: SessionDep,
 
 
 @router.post("/grids/{grid_id}/monthly/{month}", response_class=HTMLResponse, name="monthly_save")
-async def report_save(request: Request, grid_id: int, month: str, session: SessionDep, who: Who):
-    form, version = await _form(request)
+def report_save(
+    request: Request, grid_id: int, month: str, session: SessionDep, who: Who, posted: PostedForm
+):
+    form, version = _form(posted)
     return _after(
         request,
         session,
@@ -231,8 +235,10 @@ async def report_save(request: Request, grid_id: int, month: str, session: Sessi
     response_class=HTMLResponse,
     name="monthly_submit",
 )
-async def report_submit(request: Request, grid_id: int, month: str, session: SessionDep, who: Who):
-    form, version = await _form(request)
+def report_submit(
+    request: Request, grid_id: int, month: str, session: SessionDep, who: Who, posted: PostedForm
+):
+    form, version = _form(posted)
     # From the filled form the figures come along and are saved with the submission.
     data = form if service.has_figures(form) else None
     return _after(
@@ -254,8 +260,10 @@ async def report_submit(request: Request, grid_id: int, month: str, session: Ses
     response_class=HTMLResponse,
     name="monthly_confirm",
 )
-async def report_confirm(request: Request, grid_id: int, month: str, session: SessionDep, who: Who):
-    _fields, version = await _form(request)
+def report_confirm(
+    request: Request, grid_id: int, month: str, session: SessionDep, who: Who, posted: PostedForm
+):
+    _fields, version = _form(posted)
     return _after(
         request,
         session,
@@ -274,8 +282,10 @@ async def report_confirm(request: Request, grid_id: int, month: str, session: Se
     response_class=HTMLResponse,
     name="monthly_return",
 )
-async def report_return(request: Request, grid_id: int, month: str, session: SessionDep, who: Who):
-    form, version = await _form(request)
+def report_return(
+    request: Request, grid_id: int, month: str, session: SessionDep, who: Who, posted: PostedForm
+):
+    form, version = _form(posted)
     return _after(
         request,
         session,
@@ -295,7 +305,7 @@ async def report_return(request: Request, grid_id: int, month: str, session: Ses
     response_class=HTMLResponse,
     name="monthly_photo_add",
 )
-async def photo_add(
+def photo_add(
     request: Request,
     grid_id: int,
     month: str,
@@ -306,7 +316,7 @@ async def photo_add(
     settings = request.app.state.settings
     max_bytes = settings.evidence_max_mb * 1024 * 1024
     # Read one byte past the limit: enough to know a file is too large, never all of it.
-    uploads = [(f.filename or "", await f.read(max_bytes + 1)) for f in photo or []]
+    uploads = [(f.filename or "", f.file.read(max_bytes + 1)) for f in photo or []]
     return _after(
         request,
         session,

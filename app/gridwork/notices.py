@@ -12,6 +12,7 @@ from app.audit import service as audit
 from app.core import files
 from app.core.db import SessionDep
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.forms import PostedForm
 from app.core.i18n import _
 from app.core.permissions import Principal
 from app.core.templating import is_htmx, render
@@ -85,8 +86,7 @@ def _digits(values: list) -> set[int]:
 
 
 @router.post("/notices", response_class=HTMLResponse, name="notices_send")
-async def send(request: Request, session: SessionDep, who: Sender):
-    form = await request.form()
+def send(request: Request, session: SessionDep, who: Sender, form: PostedForm):
     settings = request.app.state.settings
     max_bytes = settings.evidence_max_mb * 1024 * 1024
     uploads = []
@@ -94,7 +94,7 @@ async def send(request: Request, session: SessionDep, who: Sender):
         # A file input left empty still sends a part with no name.
         if isinstance(f, UploadFile) and f.filename:
             # Read one byte past the limit: enough to know it is too large.
-            uploads.append(service.Upload(f.filename, await f.read(max_bytes + 1)))
+            uploads.append(service.Upload(f.filename, f.file.read(max_bytes + 1)))
     data = {k: str(form.get(k) or "") for k in FIELDS}
     parks = [str(v) for v in form.getlist("park")]
     grids = [str(v) for v in form.getlist("grid")]
@@ -227,8 +227,8 @@ def acknowledge(request: Request, target_id: int, session: SessionDep, who: Who)
 @router.post(
     "/notices/targets/{target_id}/complete", response_class=HTMLResponse, name="notices_complete"
 )
-async def complete(request: Request, target_id: int, session: SessionDep, who: Who):
-    form = {"note": str((await request.form()).get("note") or "")}
+def complete(request: Request, target_id: int, session: SessionDep, who: Who, posted: PostedForm):
+    form = {"note": str(posted.get("note") or "")}
     try:
         service.complete(session=session, who=who, target_id=target_id, data=form)
     except Conflict as exc:

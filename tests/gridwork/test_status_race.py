@@ -11,8 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx2 as httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, func, select
 
 from app.audit.models import AuditAction, AuditLog
@@ -23,25 +21,8 @@ RACERS = 20
 
 
 @pytest.fixture
-def race_url(db_url, tmp_path):
-    if not db_url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'race.db'}"
-        return
-    url = make_url(db_url)
-    name = f"{url.database}_race"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture
-def server(race_url):
-    with serving(race_url) as running:
+def server(private_db_url):
+    with serving(private_db_url) as running:
         yield running
 
 
