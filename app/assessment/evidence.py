@@ -24,7 +24,7 @@ def add(
     *,
     session: Session,
     who: Principal,
-    root: Path,
+    storage: files.Storage,
     max_bytes: int,
     park_id: int,
     period: Period,
@@ -54,7 +54,7 @@ def add(
         raise Invalid(
             {field: _("Only PDF, JPG, PNG, Word (.docx) and Excel (.xlsx) files are accepted.")}
         )
-    stored = files.store(root, content, kind)
+    stored = storage.put(content, kind)
     evidence = Evidence(
         value_id=row.value.id,
         filename=Path(filename).name[:200],

@@ -14,7 +14,7 @@ from app.assessment import service as assessment
 from app.assessment.calendar import working_day
 from app.assessment.models import REPORT_STATE_LABELS, VALUE_ORIGIN_LABELS, ParkReport, Period
 from app.audit import service as audit
-from app.core import permissions
+from app.core import files, permissions
 from app.core.db import SessionDep
 from app.core.errors import Invalid, NotFound
 from app.core.forms import PostedForm, fields
@@ -186,7 +186,7 @@ def evidence_add(
         evidence_service.add(
             session=session,
             who=who,
-            root=settings.evidence_dir,
+            storage=files.storage_for(settings),
             max_bytes=max_bytes,
             park_id=park_id,
             period=p,
@@ -202,8 +202,8 @@ def evidence_add(
 @router.get("/evidence/{evidence_id}", name="evidence")
 def evidence_download(request: Request, evidence_id: int, session: SessionDep, who: Who):
     ev, _value = evidence_service.get(session=session, who=who, evidence_id=evidence_id)
-    path = evidence_service.path_of(request.app.state.settings.evidence_dir, ev.stored_name)
-    if not path.exists():
+    path = files.storage_for(request.app.state.settings).path(ev.stored_name)
+    if path is None:
         raise NotFound
     return FileResponse(
         path,

@@ -1,8 +1,16 @@
-"""Uploaded files: known by their first bytes, stored once under their SHA-256, off the database."""
+"""Uploaded files: known by their first bytes, stored once under their SHA-256, off the database.
+
+Evidence, photos and attachments go through one storage interface (`Storage`); the local
+folder is the default and the only kind today. Several hosts serving one city share that
+folder (a network mount): names are content hashes written atomically, so hosts never
+overwrite each other's files.
+"""
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -60,3 +68,44 @@ def store(root: Path, content: bytes, kind: Kind) -> Stored:
         tmp.write_bytes(content)
         tmp.replace(target)  # a reader never sees half a file
     return Stored(stored, digest, len(content), kind)
+
+
+class Storage(Protocol):
+    """Where uploaded files live: written once under their hash, read back by that name."""
+
+    def put(self, content: bytes, kind: Kind) -> Stored:
+        """Stores the content (once) and says under which name."""
+        ...
+
+    def path(self, stored_name: str) -> Path | None:
+        """A local path to serve the stored file from, or None when it is missing."""
+        ...
+
+    def names(self) -> Iterator[str]:
+        """Every stored name (for backups)."""
+        ...
+
+
+@dataclass(frozen=True)
+class LocalFolder:
+    """Files in a folder on this host (or a folder every host mounts)."""
+
+    root: Path
+
+    def put(self, content: bytes, kind: Kind) -> Stored:
+        return store(self.root, content, kind)
+
+    def path(self, stored_name: str) -> Path | None:
+        found = path_of(self.root, stored_name)
+        return found if found.is_file() else None
+
+    def names(self) -> Iterator[str]:
+        if self.root.is_dir():
+            for p in sorted(self.root.glob("??/*")):
+                if p.is_file() and not p.name.endswith(".part"):
+                    yield p.name
+
+
+def storage_for(settings) -> Storage:
+    """The storage the settings name (today: the evidence folder)."""
+    return LocalFolder(settings.evidence_dir)

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 from app.accounts.deps import Who, allowed
 from app.audit import service as audit
 from app.audit.models import AuditAction, AuditLog
-from app.core import permissions
+from app.core import files, permissions
 from app.core.db import SessionDep
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import PostedForm, fields
@@ -327,7 +327,7 @@ def photo_add(
         {},
         "photo",
         PHOTOS_PART,
-        root=settings.evidence_dir,
+        storage=files.storage_for(settings),
         max_bytes=max_bytes,
         uploads=uploads,
     )
@@ -336,8 +336,8 @@ def photo_add(
 @router.get("/monthly/photos/{photo_id}", name="monthly_photo")
 def photo_download(request: Request, photo_id: int, session: SessionDep, who: Who):
     photo = service.get_photo(session=session, who=who, photo_id=photo_id)
-    path = service.photo_path(request.app.state.settings.evidence_dir, photo)
-    if not path.exists():
+    path = files.storage_for(request.app.state.settings).path(photo.stored_name)
+    if path is None:
         raise NotFound
     return FileResponse(
         path,

@@ -581,7 +581,7 @@ def add_photos(
     *,
     session: Session,
     who: Principal,
-    root: Path,
+    storage: files.Storage,
     max_bytes: int,
     grid_id: int,
     month: Month,
@@ -626,7 +626,7 @@ def add_photos(
     park = session.get(Park, grid.park_id)
     added = []
     for (name, content), kind in zip(uploads, kinds, strict=True):
-        stored = files.store(root, content, kind)
+        stored = storage.put(content, kind)
         photo = MonthlyPhoto(
             report_id=report.id,
             filename=Path(name).name[:200],
@@ -677,10 +677,6 @@ def remove_photo(
     session.delete(photo)
     session.flush()
     return report, photo
-
-
-def photo_path(root: Path, photo: MonthlyPhoto) -> Path:
-    return files.path_of(root, photo.stored_name)
 
 
 # ---- sums for the assessment -------------------------------------------------------

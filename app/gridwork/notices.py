@@ -106,7 +106,7 @@ def send(request: Request, session: SessionDep, who: Sender, form: PostedForm):
             park_ids=parks,
             grid_ids=grids,
             uploads=uploads,
-            root=settings.evidence_dir,
+            storage=files.storage_for(settings),
             max_bytes=max_bytes,
         )
     except Invalid as exc:
@@ -132,8 +132,8 @@ def send(request: Request, session: SessionDep, who: Sender, form: PostedForm):
 )
 def attachment_download(request: Request, attachment_id: int, session: SessionDep, who: Who):
     att = service.attachment(session=session, who=who, attachment_id=attachment_id)
-    path = files.path_of(request.app.state.settings.evidence_dir, att.stored_name)
-    if not path.exists():
+    path = files.storage_for(request.app.state.settings).path(att.stored_name)
+    if path is None:
         raise NotFound
     return FileResponse(
         path,

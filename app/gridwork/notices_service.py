@@ -608,7 +608,7 @@ def send(
     park_ids: Sequence[Any] = (),
     grid_ids: Sequence[Any] = (),
     uploads: Sequence[Upload] = (),
-    root: Path,
+    storage: files.Storage,
     max_bytes: int,
     today: date | None = None,
 ) -> Notice:
@@ -654,7 +654,7 @@ def send(
         )
     for upload, kind in checked:
         # Stored under its hash: a file left behind by a failed request is harmless.
-        stored = files.store(root, upload.content, kind)
+        stored = storage.put(upload.content, kind)
         att = NoticeAttachment(
             notice_id=notice.id,
             filename=Path(upload.filename).name[:200],

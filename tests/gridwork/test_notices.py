@@ -227,7 +227,7 @@ def test_the_due_date_is_checked_against_an_injected_today(session, places):
             who=who,
             data=_form(due_on="2026-03-01"),
             park_ids=[str(places["huaxia"].id)],
-            root=None,
+            storage=None,
             max_bytes=1,
             today=date(2026, 3, 2),
         )
@@ -237,7 +237,7 @@ def test_the_due_date_is_checked_against_an_injected_today(session, places):
         who=who,
         data=_form(due_on="2026-03-02"),
         park_ids=[str(places["huaxia"].id)],
-        root=None,
+        storage=None,
         max_bytes=1,
         today=date(2026, 3, 2),
     )
