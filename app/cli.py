@@ -1,4 +1,4 @@
-"""The `parkgrid` command: serve, migrate, demo."""
+"""The `parkgrid` command: serve, migrate, demo, create-user, import, backup, restore."""
 
 import sys
 from pathlib import Path
@@ -7,6 +7,7 @@ import typer
 
 from app.core.config import get_settings
 from app.core.db import get_engine, writer
+from app.core.i18n import _
 
 cli = typer.Typer(help="ParkGrid 园区产改网格化管理平台", no_args_is_help=True)
 
@@ -91,19 +92,155 @@ def serve(
     host: str | None = typer.Option(None, help="Address to listen on."),
     port: int | None = typer.Option(None, help="Port (default: PORT or 8000)."),
     reload: bool = typer.Option(False, help="Restart on code changes (development)."),
+    workers: int = typer.Option(
+        1, min=1, help="Worker processes (production: about one per CPU core)."
+    ),
 ) -> None:
     """Serves the web application."""
     import uvicorn
 
+    if reload and workers > 1:
+        typer.echo(
+            _(
+                "--reload and --workers above 1 cannot be used together: "
+                "reloading runs one process."
+            ),
+            err=True,
+        )
+        raise typer.Exit(2)
     settings = get_settings()
+    if workers > 1 and settings.is_sqlite:
+        typer.echo(
+            _(
+                "Note: {workers} processes share SQLite's one write lock; "
+                "production runs on PostgreSQL."
+            ).format(workers=workers),
+            err=True,
+        )
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
         reload=reload,
+        workers=workers,
         proxy_headers=True,
     )
+
+
+@cli.command()
+def backup(
+    file: Path = typer.Argument(..., dir_okay=False, help="The archive to write (.tar.gz)."),
+    force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
+    pg_bin: Path | None = typer.Option(
+        None, "--pg-bin", help="Folder of pg_dump (default: found by itself)."
+    ),
+) -> None:
+    """Writes a consistent backup (database, evidence files, manifest) while the server runs."""
+    from app.core import backup as backups
+
+    settings = get_settings()
+    try:
+        done = backups.backup(
+            database_url=settings.database_url,
+            evidence_dir=settings.evidence_dir,
+            target=file,
+            overwrite=force,
+            pg_bin=pg_bin,
+        )
+    except backups.Refused as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from None
+    except backups.BackupError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    m = done.manifest
+    if m.missing_files:
+        typer.echo(
+            _("Warning: {count} files named in the database are missing: {names}").format(
+                count=len(m.missing_files), names=", ".join(m.missing_files[:5])
+            ),
+            err=True,
+        )
+    if done.skipped:
+        typer.echo(
+            _(
+                "Left out {count} entries of the evidence folder that are no stored files: {names}"
+            ).format(count=len(done.skipped), names=", ".join(done.skipped[:5])),
+            err=True,
+        )
+    typer.echo(
+        _(
+            "Backup written to {path} ({size}): {tables} tables, {rows} rows, "
+            "{files} files ({files_size})."
+        ).format(
+            path=done.path,
+            size=backups.human_size(done.size),
+            tables=len(m.tables),
+            rows=m.rows,
+            files=len(m.files),
+            files_size=backups.human_size(m.files_size),
+        )
+    )
+
+
+@cli.command()
+def restore(
+    file: Path = typer.Argument(..., dir_okay=False, help="An archive made by `parkgrid backup`."),
+    pg_bin: Path | None = typer.Option(
+        None, "--pg-bin", help="Folder of pg_restore (default: found by itself)."
+    ),
+) -> None:
+    """Restores a backup into an empty database and an empty evidence folder, then checks it."""
+    from app.core import backup as backups
+    from app.core.templating import LOCAL_TZ
+
+    settings = get_settings()
+    try:
+        done = backups.restore(
+            database_url=settings.database_url,
+            evidence_dir=settings.evidence_dir,
+            source=file,
+            pg_bin=pg_bin,
+        )
+    except backups.Refused as exc:
+        typer.echo(exc.message, err=True)
+        typer.echo(
+            _("Nothing was restored; the database and the evidence folder are unchanged."),
+            err=True,
+        )
+        raise typer.Exit(2) from None
+    except backups.BackupError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    m = done.manifest
+    typer.echo(
+        _("Restored the {engine} backup made {created} (migration {revision}).").format(
+            engine=backups.ENGINE_NAMES[m.engine],
+            created=m.created.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+            revision=m.alembic_revision or "—",
+        )
+    )
+    typer.echo(
+        _(
+            "Checked against the manifest: {tables} tables with {rows} rows and {files} files "
+            "({files_size}), all identical."
+        ).format(
+            tables=len(m.tables),
+            rows=m.rows,
+            files=len(m.files),
+            files_size=backups.human_size(m.files_size),
+        )
+    )
+    if m.missing_files:
+        typer.echo(
+            _(
+                "Warning: {count} files named in the database were already missing at backup time."
+            ).format(count=len(m.missing_files)),
+            err=True,
+        )
+    if done.needs_migrate:
+        typer.echo(_("The backup is at an older migration: run `parkgrid migrate` before serving."))
 
 
 @cli.command("import")
