@@ -69,24 +69,15 @@ def serving(url: str, **overrides):
     Yields (base URL, engine). For tests that need a real server: browsers, races.
     `overrides` are settings of the server (e.g. a shorter lock wait).
     """
-    from sqlmodel import Session
-
     from app.core.config import Settings
     from app.core.db import Waits, make_engine
-    from app.core.migrate import upgrade
-    from app.demo.loader import load_demo
     from app.main import create_app
 
     settings = Settings(database_url=url, **overrides)
+    demo_database(url).dispose()
     engine = make_engine(url, waits=Waits.of(settings))
-    upgrade(engine)
-    with Session(engine) as s:
-        load_demo(session=s)
-        s.commit()
     app = create_app(settings, engine=engine)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -99,4 +90,86 @@ def serving(url: str, **overrides):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def demo_database(url: str):
+    """Migrates the database at `url` and loads the demo into it; returns its engine."""
+    from sqlmodel import Session
+
+    from app.core.db import make_engine
+    from app.core.migrate import upgrade
+    from app.demo.loader import load_demo
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as s:
+        load_demo(session=s)
+        s.commit()
+    return engine
+
+
+@contextmanager
+def serving_process(url: str, *, workers: int = 1, env: dict | None = None, demo: bool = True):
+    """`parkgrid serve` in a process of its own (its own process group) on a free port.
+
+    Yields (base URL, engine, process). For tests that need real server processes:
+    several workers behind one port, or a server to kill -9. With demo=False the database
+    at `url` is served as it is (a restart on the same database).
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import httpx2 as httpx
+
+    from app.core.db import make_engine
+
+    engine = demo_database(url) if demo else make_engine(url)
+    port = free_port()
+    bin_dir = Path(sys.executable).parent
+    environment = {
+        **os.environ,
+        "PARKGRID_DATABASE_URL": url,
+        "PARKGRID_ENV": "test",
+        "PARKGRID_SECRET_KEY": os.environ.get("PARKGRID_SECRET_KEY", "test-secret-" + "x" * 32),
+        "PARKGRID_EVIDENCE_DIR": os.environ.get(
+            "PARKGRID_EVIDENCE_DIR", tempfile.mkdtemp(prefix="parkgrid-files-")
+        ),
+        **(env or {}),
+    }
+    command = [str(bin_dir / "parkgrid"), "serve", "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    proc = subprocess.Popen(command, env=environment, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, f"the server exited with {proc.returncode}"
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+        yield base, engine, proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
         engine.dispose()

@@ -7,6 +7,7 @@ the suite's engine (SQLite, or PostgreSQL when PARKGRID_TEST_DATABASE_URL is set
 """
 
 import inspect
+import os
 import re
 import threading
 import time
@@ -28,7 +29,7 @@ from app.geo.models import Grid, Park
 from app.gridwork.models import MonthlyReport
 from app.gridwork.monthly_service import this_month
 from app.main import create_app
-from tests.helpers import serving
+from tests.helpers import serving, serving_process
 
 PASSWORD = "parkgrid-demo"
 # A request that waits longer than this is hanging, not queueing.
@@ -104,8 +105,17 @@ def test_the_walk_finds_an_async_route_that_takes_a_session(settings, engine):
 # ---- races over HTTP -----------------------------------------------------------------
 
 
-@pytest.fixture
-def server(private_db_url):
+# On PostgreSQL the races also run against two worker processes behind one port, the
+# production layout: sessions, CSRF and versions must hold across processes.
+SERVERS = ["thread"] + (["two workers"] if os.environ.get("PARKGRID_TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(params=SERVERS)
+def server(request, private_db_url):
+    if request.param == "two workers":
+        with serving_process(private_db_url, workers=2) as (base, engine, _proc):
+            yield base, engine
+        return
     with serving(private_db_url) as running:
         yield running
 
