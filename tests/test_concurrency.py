@@ -19,7 +19,7 @@ import httpx2 as httpx
 import pytest
 from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import Session, col, func, select
 
 from app.assessment.models import IndicatorValue, ParkReport, Period, ReportState
@@ -382,3 +382,28 @@ def test_a_page_view_never_waits_to_record_the_session_as_seen(impatient):
         assert last_seen() == long_ago  # skipped, not waited for
         assert c.get("/rankings").status_code == 200
     assert last_seen() > long_ago  # recorded once the lock was free
+
+
+def test_a_login_checks_the_password_before_it_takes_the_write_lock(private_db_url):
+    """Argon2 takes a good part of a second: a burst of logins must not hold the write
+    lock while hashing, or every writer queues behind them."""
+    if not private_db_url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock is the one taken up front")
+    with serving(private_db_url) as (base, engine):
+        began: list[str] = []
+
+        @event.listens_for(engine, "begin")
+        def _seen(conn):
+            began.append(conn.get_execution_options().get("sqlite_begin", "DEFERRED"))
+
+        with httpx.Client(base_url=base) as c:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
+            began.clear()
+            resp = c.post(
+                "/login",
+                data={"username": "leader", "password": PASSWORD, "csrf_token": token.group(1)},
+            )
+            assert resp.status_code == 303
+        event.remove(engine, "begin", _seen)
+    # The check read in a reader's transaction; only then was the write lock taken.
+    assert began[:2] == ["DEFERRED", "IMMEDIATE"]

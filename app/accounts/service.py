@@ -333,17 +333,39 @@ def _throttle(session: Session, settings: Settings, username: str, address: str)
             raise Throttled(times[-1] + timedelta(minutes=settings.login_window_minutes) - utcnow())
 
 
-def login(
+@dataclass(frozen=True)
+class Credentials:
+    """What a login attempt proved, found without writing anything."""
+
+    username: str
+    address: str
+    user: User | None
+    valid: bool
+    new_hash: str | None
+
+
+def check_credentials(
     *, session: Session, settings: Settings, username: str, password: str, address: str
-) -> Login:
-    """Checks a username and password, throttled per account and address; opens a session."""
+) -> Credentials:
+    """Checks a username and password, throttled per account and address; reads only.
+
+    The password hash (Argon2, the slow part of a login) is verified here, before the
+    request takes the write lock, so a burst of logins does not queue every writer.
+    """
     username = username.strip().lower()[:40]
     _throttle(session, settings, username, address)
     user = session.exec(select(User).where(User.username == username)).first()
     valid, new_hash = (
         passwords.verify_and_update(password, user.password_hash) if user else (False, None)
     )
-    if not valid or not user.is_active:
+    return Credentials(username, address, user, bool(valid and user.is_active), new_hash)
+
+
+def login(*, session: Session, settings: Settings, checked: Credentials) -> Login:
+    """Records a checked attempt: a failure (raises LoginFailed), or a new session."""
+    username, address = checked.username, checked.address
+    user = session.get(User, checked.user.id) if checked.user else None
+    if not checked.valid or user is None:
         session.add(LoginFailure(username=username, client_address=address))
         who = Principal(user.id if user else None, username, "", "", address=address)
         audit.record(
@@ -355,8 +377,8 @@ def login(
             label=username,
         )
         raise LoginFailed
-    if new_hash:
-        user.password_hash = new_hash
+    if checked.new_hash:
+        user.password_hash = checked.new_hash
     session.execute(delete(LoginFailure).where(col(LoginFailure.username) == username))
     token = new_token()
     now = utcnow()

@@ -12,7 +12,7 @@ from app.accounts.deps import ANON_CSRF_COOKIE, SESSION_COOKIE, Who, allowed, cl
 from app.accounts.models import ROLE_LABELS, User
 from app.audit import service as audit
 from app.core import permissions
-from app.core.db import SessionDep
+from app.core.db import SessionDep, begin_writing, reads_first
 from app.core.errors import Invalid
 from app.core.i18n import _
 from app.core.templating import env, render
@@ -55,6 +55,7 @@ def login_form(request: Request):
 
 
 @router.post("/login", response_class=HTMLResponse, name="login_submit")
+@reads_first
 def login_submit(
     request: Request,
     session: SessionDep,
@@ -64,13 +65,15 @@ def login_submit(
 ):
     settings = request.app.state.settings
     try:
-        done = accounts.login(
+        checked = accounts.check_credentials(
             session=session,
             settings=settings,
             username=username,
             password=password,
             address=client_address(request),
         )
+        begin_writing(session)
+        done = accounts.login(session=session, settings=settings, checked=checked)
     except accounts.Throttled as exc:
         seconds = max(1, int(exc.wait.total_seconds()))
         response = render(

@@ -197,10 +197,33 @@ def request_transaction(session: Session) -> Iterator[Session]:
         raise
 
 
+_READS_FIRST = "__parkgrid_reads_first__"
+
+
+def reads_first(endpoint: Callable) -> Callable:
+    """Marks a writing route whose slow part only reads (a login's password check): its
+    transaction starts as a reader, and the route calls `begin_writing` before it writes,
+    so nobody queues for the write lock behind the slow part."""
+    setattr(endpoint, _READS_FIRST, True)
+    return endpoint
+
+
+def begin_writing(session: Session) -> None:
+    """Ends a reads-first route's read (it wrote nothing) and takes the write lock for
+    the rest of the request (BEGIN IMMEDIATE on SQLite)."""
+    session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error."""
     engine = request.app.state.engine
-    bind = engine if request.method in SAFE_METHODS else writer(engine)
+    route = request.scope.get("route")
+    reading = request.method in SAFE_METHODS or getattr(
+        getattr(route, "endpoint", None), _READS_FIRST, False
+    )
+    bind = engine if reading else writer(engine)
     with Session(bind, expire_on_commit=False) as session, request_transaction(session):
         yield session
 
