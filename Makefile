@@ -8,7 +8,7 @@ HTMX_VERSION := 2.0.10
 PORT ?= 8000
 export PORT
 
-.PHONY: run test bench setup lint messages clean
+.PHONY: run test bench load load-ci setup lint messages clean
 
 run: setup
 	$(BIN)/parkgrid migrate
@@ -24,6 +24,27 @@ test: setup
 bench: setup
 	$(BIN)/python -m tests.bench.dashboards
 	$(BIN)/python -m tests.bench.import_rows
+
+# The bounded load test (Locust, headless) against a real server: the figures are printed,
+# and it fails on any 5xx, connection error or lost write. SQLite, then PostgreSQL too when
+# PARKGRID_LOAD_PG_URL names a database it may empty. USERS, SECONDS, WORKERS override.
+USERS ?= 50
+SECONDS ?= 60
+WORKERS ?= 1
+LOAD = $(BIN)/python -m tests.load.run --users $(USERS) --seconds $(SECONDS) --workers $(WORKERS)
+
+# Both engines run even when the first fails, so one run shows both sets of figures.
+load: setup
+	@status=0; \
+	PARKGRID_LOAD_DATABASE_URL= $(LOAD) || status=1; \
+	if [ -n "$$PARKGRID_LOAD_PG_URL" ]; then \
+	  $(LOAD) --database-url "$$PARKGRID_LOAD_PG_URL" || status=1; \
+	fi; \
+	exit $$status
+
+# A short run for CI, on the database PARKGRID_LOAD_DATABASE_URL names (else SQLite).
+load-ci: setup
+	$(BIN)/python -m tests.load.run --users 20 --seconds 20 --workers $(WORKERS)
 
 setup: $(VENV)/.installed static/vendor/htmx.min.js static/vendor/plotly/plotly.min.js.br
 

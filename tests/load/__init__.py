@@ -1,0 +1,1 @@
+"""The bounded load test: Locust users against a real server, then every write checked."""
