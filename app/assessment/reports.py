@@ -248,7 +248,7 @@ def _moved(
     audit.record(
         session=session, who=who, action=AuditAction.update, obj=report, before=before, label=label
     )
-    scores.store_from(session, view.period)
+    scores.store_from(session, view.period, view.park.id)
     return report
 
 
@@ -408,7 +408,7 @@ def save(
         )
     refresh_computed(session=session, who=who, view=view)
     session.flush()
-    scores.store_from(session, period)
+    scores.store_from(session, period, park_id)
     return report
 
 

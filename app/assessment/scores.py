@@ -8,9 +8,12 @@ stored numbers can always be checked.
 """
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, delete, select
 
 from app.assessment import scoring
@@ -25,6 +28,7 @@ from app.assessment.models import (
     ValueOrigin,
 )
 from app.core.templating import LOCAL_TZ
+from app.core.types import utcnow
 from app.framework.models import (
     Adjustment,
     AdjustmentKind,
@@ -40,6 +44,20 @@ from app.geo import service as geo
 COUNTING_STATES = frozenset({ReportState.submitted, ReportState.approved})
 
 
+class ValueRow(NamedTuple):
+    """A stored indicator value as scoring reads it: plain data, no ORM object."""
+
+    value: float
+    origin: ValueOrigin
+
+
+class ReportRow(NamedTuple):
+    """A quarterly report as scoring reads it."""
+
+    state: ReportState
+    first_submitted_at: datetime | None
+
+
 @dataclass
 class Inputs:
     period: Period
@@ -48,8 +66,8 @@ class Inputs:
     tiers: list[Tier]
     adjustments: list[Adjustment]
     targets: dict[tuple[int, int], float]  # (park, indicator) → a park's own target
-    values: dict[int, dict[int, IndicatorValue]]  # park → indicator → value
-    reports: dict[int, ParkReport]  # park → this period's report
+    values: dict[int, dict[int, ValueRow]]  # park → indicator → value
+    reports: dict[int, ReportRow]  # park → this period's report
     late: dict[int, int]  # park → late first submissions in the year so far
     counts: dict[int, dict[int, int]]  # park → reported adjustment → occurrences
 
@@ -84,15 +102,19 @@ class Computed:
     districts: list[DistrictOutcome] = field(default_factory=list)
 
 
-def is_late(report: ParkReport, deadline) -> bool:
+def is_late(report: ParkReport | ReportRow, deadline) -> bool:
     """A report is late when its first submission falls after the deadline (Beijing time)."""
     return report.first_submitted_at is not None and (
         report.first_submitted_at.astimezone(LOCAL_TZ).date() > deadline
     )
 
 
-def gather(session: Session, period: Period) -> Inputs:
-    """Loads everything a period's scores depend on."""
+def gather(session: Session, period: Period, park_ids: Collection[int] | None = None) -> Inputs:
+    """Loads everything a period's scores depend on (for some parks only, when given).
+
+    Values and reports are read as plain rows: at province scale they are tens of
+    thousands, and ORM objects for them cost far more than the scoring itself.
+    """
     fw = session.get(Framework, period.framework_id) if period.framework_id else None
     fid = fw.id if fw else -1
     indicators = list(
@@ -110,33 +132,69 @@ def gather(session: Session, period: Period) -> Inputs:
             .order_by(col(Adjustment.sort_order))
         )
     )
+
+    def only(stmt, column):
+        return stmt if park_ids is None else stmt.where(col(column).in_(list(park_ids)))
+
     targets = {
-        (o.park_id, o.indicator_id): o.target
-        for o in session.exec(
-            select(TargetOverride).where(
-                col(TargetOverride.indicator_id).in_([i.id for i in indicators])
+        (park, indicator): target
+        for park, indicator, target in session.execute(
+            only(
+                select(
+                    TargetOverride.park_id, TargetOverride.indicator_id, TargetOverride.target
+                ).where(col(TargetOverride.indicator_id).in_([i.id for i in indicators])),
+                TargetOverride.park_id,
             )
         )
     }
-    values: dict[int, dict[int, IndicatorValue]] = defaultdict(dict)
-    for v in session.exec(select(IndicatorValue).where(IndicatorValue.period_id == period.id)):
-        values[v.park_id][v.indicator_id] = v
-
-    year_periods = {
-        p.id: p
-        for p in session.exec(
-            select(Period).where(Period.year == period.year, Period.quarter <= period.quarter)
+    values: dict[int, dict[int, ValueRow]] = defaultdict(dict)
+    for park, indicator, value, origin in session.execute(
+        only(
+            select(
+                IndicatorValue.park_id,
+                IndicatorValue.indicator_id,
+                IndicatorValue.value,
+                IndicatorValue.origin,
+            ).where(IndicatorValue.period_id == period.id),
+            IndicatorValue.park_id,
         )
-    }
-    reports: dict[int, ParkReport] = {}
+    ):
+        values[park][indicator] = ValueRow(value, origin)
+
+    deadlines = dict(
+        session.execute(
+            select(Period.id, Period.deadline).where(
+                Period.year == period.year, Period.quarter <= period.quarter
+            )
+        ).all()
+    )
+    reports: dict[int, ReportRow] = {}
     late: dict[int, int] = defaultdict(int)
-    for r in session.exec(select(ParkReport).where(col(ParkReport.period_id).in_(year_periods))):
-        if r.period_id == period.id:
-            reports[r.park_id] = r
-        late[r.park_id] += is_late(r, year_periods[r.period_id].deadline)
+    for park, period_id, state, first in session.execute(
+        only(
+            select(
+                ParkReport.park_id,
+                ParkReport.period_id,
+                ParkReport.state,
+                ParkReport.first_submitted_at,
+            ).where(col(ParkReport.period_id).in_(list(deadlines))),
+            ParkReport.park_id,
+        )
+    ):
+        row = ReportRow(state, first)
+        if period_id == period.id:
+            reports[park] = row
+        late[park] += is_late(row, deadlines[period_id])
     counts: dict[int, dict[int, int]] = defaultdict(dict)
-    for c in session.exec(select(AdjustmentCount).where(AdjustmentCount.period_id == period.id)):
-        counts[c.park_id][c.adjustment_id] = c.count
+    for park, item, n in session.execute(
+        only(
+            select(
+                AdjustmentCount.park_id, AdjustmentCount.adjustment_id, AdjustmentCount.count
+            ).where(AdjustmentCount.period_id == period.id),
+            AdjustmentCount.park_id,
+        )
+    ):
+        counts[park][item] = n
     return Inputs(
         period, fw, indicators, tiers, adjustments, targets, values, reports, late, counts
     )
@@ -173,107 +231,222 @@ def occurrences(inputs: Inputs, park_id: int, item: Adjustment) -> int:
     return inputs.counts.get(park_id, {}).get(item.id, 0)
 
 
-def compute(session: Session, period: Period, inputs: Inputs | None = None) -> Computed:
-    """Every park's and district's result for a period, from the inputs alone."""
-    inputs = inputs or gather(session, period)
+def _district_ids(session: Session) -> dict[int, int]:
+    return {park: area.id for park, area in geo.district_of(session=session).items()}
+
+
+def _outcome(inputs: Inputs, park_id: int, district_id: int) -> Outcome:
+    """One park's result from the inputs (ranks are set once every park is scored)."""
     tier_pairs = [(t.name, t.min_score) for t in inputs.tiers]
-    district_of = geo.district_of(session=session)
-    out = Computed()
-    for park in geo.parks(session=session):
-        base = scoring.score(rules_for(inputs, park.id), counted_values(inputs, park.id))
-        adj = {
-            a.id: scoring.adjustment(
-                bonus=a.kind is AdjustmentKind.bonus,
-                points_each=a.points,
-                cap=a.cap,
-                count=occurrences(inputs, park.id, a),
-            )
-            for a in inputs.adjustments
-        }
-        total = scoring.total(base.total, adj.values())
-        out.parks.append(
-            Outcome(
-                park_id=park.id,
-                district_id=district_of[park.id].id,
-                base=base.total,
-                adjustment=round(sum(adj.values()), scoring.PRECISION),
-                total=total,
-                tier=scoring.tier(total, tier_pairs) or "",
-                has_data=base.has_data,
-                points={int(k): v for k, v in base.points.items()},
-                adjustments=adj,
-            )
+    base = scoring.score(rules_for(inputs, park_id), counted_values(inputs, park_id))
+    adj = {
+        a.id: scoring.adjustment(
+            bonus=a.kind is AdjustmentKind.bonus,
+            points_each=a.points,
+            cap=a.cap,
+            count=occurrences(inputs, park_id, a),
         )
-    city = scoring.ranks({o.park_id: o.total for o in out.parks})
+        for a in inputs.adjustments
+    }
+    total = scoring.total(base.total, adj.values())
+    return Outcome(
+        park_id=park_id,
+        district_id=district_id,
+        base=base.total,
+        adjustment=round(sum(adj.values()), scoring.PRECISION),
+        total=total,
+        tier=scoring.tier(total, tier_pairs) or "",
+        has_data=base.has_data,
+        points={int(k): v for k, v in base.points.items()},
+        adjustments=adj,
+    )
+
+
+def _rank(session: Session, parks: list[Outcome], tiers: list[Tier]) -> list[DistrictOutcome]:
+    """Sets every park's city and district rank; the districts' means, tiers and ranks."""
+    tier_pairs = [(t.name, t.min_score) for t in tiers]
+    city = scoring.ranks({o.park_id: o.total for o in parks})
     by_district: dict[int, list[Outcome]] = defaultdict(list)
-    for o in out.parks:
+    for o in parks:
         o.rank_city = city[o.park_id]
         by_district[o.district_id].append(o)
     for members in by_district.values():
         local = scoring.ranks({o.park_id: o.total for o in members})
         for o in members:
             o.rank_district = local[o.park_id]
+    districts = []
     for d in geo.districts(session=session):
         members = by_district.get(d.id, [])
         mean = scoring.mean([o.total for o in members])
         tier = scoring.tier(mean, tier_pairs) if mean is not None else None
-        out.districts.append(DistrictOutcome(d.id, mean, tier or "", len(members)))
-    ranked = scoring.ranks({d.area_id: d.score for d in out.districts if d.score is not None})
-    for d in out.districts:
+        districts.append(DistrictOutcome(d.id, mean, tier or "", len(members)))
+    ranked = scoring.ranks({d.area_id: d.score for d in districts if d.score is not None})
+    for d in districts:
         d.rank = ranked.get(d.area_id)
-    return out
+    return districts
+
+
+def compute(session: Session, period: Period, inputs: Inputs | None = None) -> Computed:
+    """Every park's and district's result for a period, from the inputs alone."""
+    inputs = inputs or gather(session, period)
+    district_of = _district_ids(session)
+    parks = [_outcome(inputs, park, district_of[park]) for park in sorted(district_of)]
+    return Computed(parks=parks, districts=_rank(session, parks, inputs.tiers))
+
+
+def _score_row(period: Period, o: Outcome, now: datetime) -> dict:
+    return {
+        "park_id": o.park_id,
+        "period_id": period.id,
+        "framework_id": period.framework_id,
+        "base": o.base,
+        "adjustment": o.adjustment,
+        "total": o.total,
+        "tier": o.tier,
+        "rank_city": o.rank_city,
+        "rank_district": o.rank_district,
+        "has_data": o.has_data,
+        "points": {str(k): v for k, v in o.points.items()},
+        "adjustments": {str(k): v for k, v in o.adjustments.items()},
+        "computed_at": now,
+    }
+
+
+def _district_row(period: Period, d: DistrictOutcome) -> dict:
+    return {
+        "area_id": d.area_id,
+        "period_id": period.id,
+        "score": d.score,
+        "tier": d.tier,
+        "rank": d.rank,
+        "parks": d.parks,
+    }
 
 
 def store(session: Session, period: Period, now: datetime | None = None) -> Computed:
-    """Recomputes a period's scores and replaces the stored ones."""
+    """Recomputes a period's scores and replaces the stored ones, in two bulk statements."""
     computed = compute(session, period)
     if period.framework_id is None:
         return computed  # nothing to score by; pages compute on the fly
-    session.execute(delete(Score).where(col(Score.period_id) == period.id))
-    session.execute(delete(DistrictScore).where(col(DistrictScore.period_id) == period.id))
-    extra = {"computed_at": now} if now else {}
-    for o in computed.parks:
-        session.add(
-            Score(
-                park_id=o.park_id,
-                period_id=period.id,
-                framework_id=period.framework_id,
-                base=o.base,
-                adjustment=o.adjustment,
-                total=o.total,
-                tier=o.tier,
-                rank_city=o.rank_city,
-                rank_district=o.rank_district,
-                has_data=o.has_data,
-                points={str(k): v for k, v in o.points.items()},
-                adjustments={str(k): v for k, v in o.adjustments.items()},
-                **extra,
-            )
-        )
-    for d in computed.districts:
-        session.add(
-            DistrictScore(
-                area_id=d.area_id,
-                period_id=period.id,
-                score=d.score,
-                tier=d.tier,
-                rank=d.rank,
-                parks=d.parks,
-            )
-        )
-    session.flush()
+    write(session, period, computed, now)
     return computed
 
 
-def store_from(session: Session, period: Period) -> None:
-    """Recomputes a period and the later periods of its year (late reports carry forward)."""
-    later = session.exec(
-        select(Period)
-        .where(Period.year == period.year, Period.quarter >= period.quarter)
-        .order_by(col(Period.quarter))
+def write(
+    session: Session, period: Period, computed: Computed, now: datetime | None = None
+) -> None:
+    """Replaces a period's stored scores with computed ones: a quick bulk write, so a
+    recompute read and computed beforehand holds the write lock only for this."""
+    now = now or utcnow()
+    session.flush()
+    session.execute(delete(Score).where(col(Score.period_id) == period.id))
+    session.execute(delete(DistrictScore).where(col(DistrictScore.period_id) == period.id))
+    if computed.parks:
+        session.execute(
+            insert(Score.__table__),  # type: ignore[attr-defined]
+            [_score_row(period, o, now) for o in computed.parks],
+        )
+    if computed.districts:
+        session.execute(
+            insert(DistrictScore.__table__),  # type: ignore[attr-defined]
+            [_district_row(period, d) for d in computed.districts],
+        )
+    _forget_stored(session)
+
+
+def _forget_stored(session: Session) -> None:
+    # The bulk statements bypass the ORM: score objects the request already loaded would
+    # otherwise show their old figures.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Score | DistrictScore):
+            session.expire(obj)
+
+
+def store_park(session: Session, period: Period, park_id: int) -> None:
+    """Re-scores one park whose inputs changed and re-ranks the period around it.
+
+    Only that park's inputs are read and scored; the others' stored totals are read as
+    plain rows to rank everyone again, and only rows whose rank or score moved are
+    written. The result is the same as a full recompute (a test checks it).
+    """
+    if period.framework_id is None:
+        return
+    session.flush()
+    stored = {
+        park: (total, rank_city, rank_district)
+        for park, total, rank_city, rank_district in session.execute(
+            select(Score.park_id, Score.total, Score.rank_city, Score.rank_district).where(
+                Score.period_id == period.id
+            )
+        )
+    }
+    district_of = _district_ids(session)
+    if set(stored) != set(district_of):
+        store(session, period)  # never stored, or parks came or went: score them all
+        return
+    inputs = gather(session, period, park_ids=[park_id])
+    mine = _outcome(inputs, park_id, district_of[park_id])
+    others = [
+        Outcome(p, district_of[p], 0.0, 0.0, total, "", False, {}, {})
+        for p, (total, _c, _d) in stored.items()
+        if p != park_id
+    ]
+    districts = _rank(session, [mine, *others], inputs.tiers)
+    now = utcnow()
+    session.execute(
+        update(Score.__table__)  # type: ignore[attr-defined]
+        .where(Score.park_id == park_id, Score.period_id == period.id)
+        .values({k: v for k, v in _score_row(period, mine, now).items() if k != "park_id"})
     )
-    for p in later:
-        store(session, p)
+    moved = [
+        {"p": o.park_id, "rc": o.rank_city, "rd": o.rank_district}
+        for o in others
+        if (o.rank_city, o.rank_district) != stored[o.park_id][1:]
+    ]
+    if moved:
+        session.execute(
+            update(Score.__table__)  # type: ignore[attr-defined]
+            .where(Score.park_id == bindparam("p"), Score.period_id == period.id)
+            .values(rank_city=bindparam("rc"), rank_district=bindparam("rd")),
+            moved,
+        )
+    current = {
+        d.area_id: (d.score, d.tier, d.rank, d.parks)
+        for d in session.exec(select(DistrictScore).where(DistrictScore.period_id == period.id))
+    }
+    changed = [
+        _district_row(period, d)
+        for d in districts
+        if current.get(d.area_id) != (d.score, d.tier, d.rank, d.parks)
+    ]
+    for row in changed:
+        session.execute(
+            update(DistrictScore.__table__)  # type: ignore[attr-defined]
+            .where(DistrictScore.area_id == row["area_id"], DistrictScore.period_id == period.id)
+            .values(score=row["score"], tier=row["tier"], rank=row["rank"], parks=row["parks"])
+        )
+    _forget_stored(session)
+
+
+def later_periods(session: Session, period: Period) -> list[Period]:
+    """A period and the later periods of its year (late reports carry forward)."""
+    return list(
+        session.exec(
+            select(Period)
+            .where(Period.year == period.year, Period.quarter >= period.quarter)
+            .order_by(col(Period.quarter))
+        )
+    )
+
+
+def store_from(session: Session, period: Period, park_id: int | None = None) -> None:
+    """Recomputes a period and the later periods of its year; with a park, only that
+    park is re-scored (and everyone re-ranked around it)."""
+    for p in later_periods(session, period):
+        if park_id is None:
+            store(session, p)
+        else:
+            store_park(session, p, park_id)
 
 
 def store_all(session: Session) -> None:
