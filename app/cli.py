@@ -24,12 +24,29 @@ def migrate() -> None:
 @cli.command()
 def demo(
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when data exists."),
+    scale: int | None = typer.Option(
+        None,
+        "--scale",
+        min=2,
+        help="Instead of Wuxi, build a province of this many parks (about 20 per district).",
+    ),
+    with_scores: bool = typer.Option(
+        True,
+        "--scores/--no-scores",
+        help="With --scale: store every park's scores at the end (slow at thousands of parks).",
+    ),
 ) -> None:
-    """Loads the Wuxi demo data into an empty database."""
+    """Loads the Wuxi demo (or with --scale N a province of N parks) into an empty database."""
+    import time
+
     from sqlmodel import Session
 
     from app.demo.loader import is_empty, load_demo
 
+    if scale is None and not with_scores:
+        typer.echo("--no-scores goes with --scale", err=True)
+        raise typer.Exit(2)
+    started = time.perf_counter()
     with Session(writer(get_engine())) as session:
         if not is_empty(session=session):
             if if_empty:
@@ -37,6 +54,17 @@ def demo(
                 return
             typer.echo("the database is not empty; the demo loads only into an empty one", err=True)
             raise typer.Exit(1)
+        if scale is not None:
+            from app.demo.scale import MAX_PARKS, build
+
+            if scale > MAX_PARKS:
+                typer.echo(f"--scale goes up to {MAX_PARKS} parks", err=True)
+                raise typer.Exit(2)
+            built = build(session=session, parks=scale, with_scores=with_scores)
+            session.commit()
+            built.timings["total"] = round(time.perf_counter() - started, 2)
+            typer.echo(built.describe())
+            return
         summary = load_demo(session=session)
         session.commit()
     typer.echo(f"demo loaded: {summary}")
