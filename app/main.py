@@ -22,7 +22,7 @@ from app.assessment import views as assessment_views
 from app.audit import views as audit_views
 from app.core.assets import DAY, PLOTLY_URL, VENDOR, Precompressed, plotly_directory
 from app.core.config import ROOT, Settings, get_settings
-from app.core.db import get_engine, is_busy, session_factory
+from app.core.db import get_engine, is_busy, session_factory, try_write
 from app.core.errors import Busy, Conflict, Forbidden, Invalid, NotFound
 from app.core.forms import field_errors
 from app.core.i18n import _
@@ -41,6 +41,7 @@ from app.gridwork import demands as gridwork_demands
 from app.gridwork import monthly as gridwork_monthly
 from app.gridwork import notices as gridwork_notices
 from app.gridwork import views as gridwork_views
+from app.imports import service as imports_service
 from app.imports import views as imports_views
 
 system_router = APIRouter()
@@ -107,6 +108,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     # Background jobs (imports) open their own sessions through this; tests replace it.
     app.state.sessions = session_factory(engine)
+    # Import jobs cut off by a crash or restart show as failed at once (never a live
+    # worker's); skipped rather than waited for when the database is busy.
+    try_write(engine, imports_service.recover_interrupted, wait=2.0)
     app.add_middleware(SecurityHeaders)
     # Pages and fragments go out compressed; the vendored scripts come pre-compressed.
     app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)

@@ -17,7 +17,7 @@ class ImportStatus(enum.StrEnum):
     invalid = "invalid"  # a preview with row errors: nothing can be applied
     applying = "applying"  # confirmed; being checked again and written
     applied = "applied"
-    failed = "failed"  # the write was refused (someone changed the roster meanwhile) or crashed
+    failed = "failed"  # refused (the roster changed meanwhile), crashed, or its worker died
 
 
 IMPORT_STATUS_LABELS = {
@@ -48,8 +48,12 @@ class ImportJob(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     status: ImportStatus = Field(sa_type=str_enum(ImportStatus), index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
-    # Touched with every progress step: a running job silent for long was interrupted.
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # A running job belongs to the process that claimed it ("host:pid:start-token"), for as
+    # long as its lease runs; the worker renews the lease with each progress step. A running
+    # job whose lease ran out, or whose process on this host has ended, was interrupted.
+    worker: str = Field(default="", max_length=200)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     rows_total: int = 0
     rows_done: int = 0

@@ -1,23 +1,28 @@
 """Importing a park's roster from a workbook: check every row, preview, then apply it all.
 
-The work is split so that no write transaction waits on parsing:
+The work is split so that no write transaction waits on parsing or checking:
 1. `start` stores the file with a new job (the upload request, after `workbook.inspect`);
 2. `run_check` parses the file with no transaction open, checks every row against the
    park's roster in a read transaction, and stores the preview: counts, errors, changes,
    and a digest of the plan;
-3. `run_apply`, after confirmation, parses again, then in one write transaction checks
-   again and — only if the plan is still the one previewed — writes every row and its
-   audit rows, all or nothing.
+3. `run_apply`, after confirmation, parses and checks again outside any write transaction
+   and, only if the plan is still the one previewed, prepares every row and audit row.
+   The write transaction then only makes sure the roster is still the one the plan was
+   computed against (a fingerprint of its rows) and writes, in bulk, all or nothing.
 Jobs run in the background of the web request (or in the foreground of the CLI) and open
 their own sessions through `Sessions`, so their progress commits while the work goes on.
+A running job belongs to the process that claimed it, under a lease it renews as it goes;
+a job whose process died, or whose lease ran out, is failed (`recover_interrupted` at
+start-up) and may be confirmed again.
 """
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import BytesIO
 from typing import Any
 
@@ -25,20 +30,21 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, col, func, select
 
 from app.audit import service as audit
 from app.audit.models import AuditAction, AuditLog
 from app.core import permissions, sheets
-from app.core.errors import Conflict
+from app.core.errors import Busy, Conflict
 from app.core.i18n import _
 from app.core.permissions import Principal
 from app.core.types import utcnow
 from app.enterprises import pinyin
 from app.enterprises.models import Enterprise, Liaison
 from app.geo.models import Grid, Park
-from app.imports import layout, workbook
+from app.imports import layout, workbook, workers
 from app.imports.layout import ENTERPRISES, GRIDS, LIAISONS, CellError, Col, Sheet
 from app.imports.models import (
     IMPORT_STATUS_LABELS,
@@ -51,8 +57,6 @@ from app.imports.models import (
 )
 from app.imports.workbook import Refused, Table
 
-# A running job that has not reported progress for this long was interrupted (a restart).
-STALE_AFTER = timedelta(minutes=5)
 # The preview keeps every error but only this many row changes.
 KEPT_CHANGES = 2_000
 ERROR_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
@@ -73,6 +77,7 @@ class Current:
     enterprises: dict[str, Enterprise]
     grid_name: dict[int, str]
     mobile_of: dict[int, str]
+    people: list[Liaison] = field(default_factory=list)  # every one, two with one number too
 
 
 def _current(session: Session, park: Park) -> Current:
@@ -94,6 +99,64 @@ def _current(session: Session, park: Park) -> Current:
         enterprises={e.credit_code: e for e in firms},
         grid_name={g.id: g.name for g in grids},
         mobile_of={li.id: li.mobile for li in people},
+        people=people,
+    )
+
+
+# What a plan depends on, per table: every column the workbook shows or the import writes.
+# A grid's status (saved by liaisons all day) is not among them.
+WATCHED_GRID_COLUMNS = ("id", "park_id", "name", "basis", "sort_order", "liaison_id")
+
+
+def _watched(model: type) -> tuple[str, ...]:
+    if model is Grid:
+        return WATCHED_GRID_COLUMNS
+    return tuple(c.key for c in model.__table__.columns)  # type: ignore[attr-defined]
+
+
+def _fingerprint(tables: list[tuple[type, Iterable[Any]]]) -> str:
+    """A digest of roster rows (ORM objects or result rows alike), in the watched columns."""
+    h = hashlib.sha256()
+    for model, rows in tables:
+        keys = _watched(model)
+        values = sorted(
+            (tuple(getattr(getattr(r, k), "value", getattr(r, k)) for k in keys) for r in rows),
+            key=lambda v: v[0],
+        )
+        h.update(json.dumps([model.__name__, values], ensure_ascii=False, default=str).encode())
+    return h.hexdigest()
+
+
+def _fingerprint_of(current: Current) -> str:
+    """The fingerprint of the roster a plan was computed against."""
+    return _fingerprint(
+        [
+            (Grid, current.grids.values()),
+            (Liaison, current.people),
+            (Enterprise, current.enterprises.values()),
+        ]
+    )
+
+
+def _stored_fingerprint(session: Session, park_id: int) -> str:
+    """The fingerprint of the park's roster as stored now, read with three narrow queries."""
+    grid = Grid.__table__  # type: ignore[attr-defined]
+    people = Liaison.__table__  # type: ignore[attr-defined]
+    firms = Enterprise.__table__  # type: ignore[attr-defined]
+    in_park = sa.select(grid.c.id).where(grid.c.park_id == park_id)
+    return _fingerprint(
+        [
+            (
+                Grid,
+                session.execute(
+                    sa.select(*(grid.c[k] for k in WATCHED_GRID_COLUMNS)).where(
+                        grid.c.park_id == park_id
+                    )
+                ),
+            ),
+            (Liaison, session.execute(sa.select(people).where(people.c.park_id == park_id))),
+            (Enterprise, session.execute(sa.select(firms).where(firms.c.grid_id.in_(in_park)))),
+        ]
     )
 
 
@@ -496,102 +559,151 @@ ENTERPRISE_COLUMNS = (
     "reform_type",
     "is_node",
 )
+LIAISON_COLUMNS = ("name", "mobile", "role")
+GRID_COLUMNS = ("name", "basis", "sort_order")
 
 
-def apply(session: Session, who: Principal, job: ImportJob, plan: Plan) -> AuditLog:
-    """Writes the plan in the caller's transaction with one audit row per object changed,
-    all sharing the import's own audit row as their batch. Returns that row.
+@dataclass
+class Firm:
+    """An enterprise row to write: its columns, its grid and liaison by name and mobile (their
+    ids come in the write transaction), and its audit snapshots."""
 
-    New enterprises and the audit rows go in as bulk statements: on SQLite the write lock is
-    held while this runs, and other users' saves wait for it.
+    fields: dict[str, Any]
+    grid: str
+    mobile: str | None
+    after: dict[str, Any]  # the audit snapshot after, but for the ids
+    id: int | None = None  # of the stored enterprise it updates
+    before: dict[str, Any] | None = None
 
-    Every object written belongs to the job's park, which `check` found the principal may
-    change, so no object can leave the principal's scope here.
+
+@dataclass
+class Ready:
+    """A plan turned into rows and audit snapshots before any write transaction opens, so
+    that the transaction only checks the roster is still the one planned against, and
+    writes. Ids of new rows, and references to them, are filled in there."""
+
+    park_id: int
+    label: str
+    head: dict[str, Any]  # what the import's own audit row records
+    fingerprint: str  # of the roster the plan was computed against
+    liaison_ids: dict[str, int]  # mobile -> id, of the people stored
+    grid_ids: dict[str, int]  # name -> id, of the grids stored
+    new_liaisons: list[dict[str, Any]] = field(default_factory=list)
+    changed_liaisons: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> fields
+    new_grids: list[dict[str, Any]] = field(default_factory=list)  # fields and liaison_mobile
+    changed_grids: dict[int, dict[str, Any]] = field(default_factory=dict)
+    released: list[int] = field(default_factory=list)  # nodes that let go before the rest
+    new_firms: list[Firm] = field(default_factory=list)
+    changed_firms: list[Firm] = field(default_factory=list)
+
+
+def prepare(plan: Plan, current: Current, job: ImportJob) -> Ready:
+    """Everything `write` needs from the plan, computed with no transaction open."""
+    park = current.park
+    ready = Ready(
+        park_id=park.id,
+        label=f"{park.name} · {job.filename}",
+        head={"counts": plan.counts(), "file": job.filename, "sha256": job.sha256},
+        fingerprint=_fingerprint_of(current),
+        liaison_ids={m: li.id for m, li in current.liaisons.items()},
+        grid_ids={name: g.id for name, g in current.grids.items()},
+    )
+    for op in plan.ops:
+        if op.action == "unchanged":
+            continue
+        v = op.values
+        if op.sheet is LIAISONS:
+            fields = {k: v[k] for k in LIAISON_COLUMNS}
+            if op.action == "new":
+                ready.new_liaisons.append(fields | {"park_id": park.id})
+            else:
+                ready.changed_liaisons[current.liaisons[op.key].id] = fields
+        elif op.sheet is GRIDS:
+            fields = {k: v[k] for k in GRID_COLUMNS} | {"liaison_mobile": v["liaison_mobile"]}
+            if op.action == "new":
+                ready.new_grids.append(fields | {"park_id": park.id})
+            else:
+                ready.changed_grids[current.grids[op.key].id] = fields
+        else:
+            fields = {k: v[k] for k in ENTERPRISE_COLUMNS}
+            firm = Firm(fields, v["grid"], v["liaison_mobile"], audit.plain(Enterprise, fields))
+            if op.action == "new":
+                ready.new_firms.append(firm)
+                continue
+            e = current.enterprises[op.key]
+            firm.id, firm.before = e.id, audit.snapshot(e)
+            ready.changed_firms.append(firm)
+            # One node per grid holds in the database at every moment (a partial unique
+            # index): nodes that stop being one, or move, let go first.
+            if e.is_node and (not v["is_node"] or v["grid"] != op.before["grid"]):
+                ready.released.append(e.id)
+    return ready
+
+
+def write(session: Session, who: Principal, job_id: int, ready: Ready) -> AuditLog:
+    """Writes a prepared plan in the caller's transaction with one audit row per object
+    changed, all sharing the import's own audit row as their batch. Returns that row.
+
+    Enterprises and audit rows go in as bulk statements, from values prepared beforehand:
+    on SQLite the write lock is held while this runs, and other users' saves wait for it.
+    Every object written belongs to the job's park, which the check found the principal
+    may change, so no object can leave the principal's scope here.
     """
-    park = session.get(Park, job.park_id)
-    current = _current(session, park)
     head = audit.record(
         session=session,
         who=who,
         action=AuditAction.imported,
         object_type="ImportJob",
-        object_id=job.id,
-        label=f"{park.name} · {job.filename}",
-        after={"counts": plan.counts(), "file": job.filename, "sha256": job.sha256},
+        object_id=job_id,
+        label=ready.label,
+        after=ready.head,
     )
     head.batch_id = head.id
-    todo: dict[str, list[Op]] = {s.key: [] for s in layout.SHEETS}
-    for op in plan.ops:
-        if op.action != "unchanged":
-            todo[op.sheet.key].append(op)
-    updated: list[tuple[Any, dict[str, Any]]] = []  # (object, its snapshot before)
     created: list[Any] = []
+    updated: list[tuple[Any, dict[str, Any]]] = []  # (object, its snapshot before)
 
-    def write(obj, fields: dict[str, Any], before: dict[str, Any] | None = None) -> None:
-        if obj.id is not None:
-            updated.append((obj, before or audit.snapshot(obj)))
-        else:
-            created.append(obj)
-        for k, v in fields.items():
-            setattr(obj, k, v)
-        session.add(obj)
+    def change(model: type, wanted: dict[int, dict[str, Any]], extra=None) -> None:
+        if not wanted:
+            return
+        for obj in session.exec(select(model).where(col(model.id).in_(list(wanted)))):
+            before = audit.snapshot(obj)
+            fields = {k: v for k, v in wanted[obj.id].items() if k != "liaison_mobile"}
+            for k, value in (fields | (extra(wanted[obj.id]) if extra else {})).items():
+                setattr(obj, k, value)
+            session.add(obj)
+            updated.append((obj, before))
 
-    for op in todo["liaisons"]:
-        obj = current.liaisons.get(op.key) or Liaison(park_id=park.id)
-        write(obj, {k: op.values[k] for k in ("name", "mobile", "role")})
-        current.liaisons[op.key] = obj
+    new_people = [Liaison(**fields) for fields in ready.new_liaisons]
+    session.add_all(new_people)
+    change(Liaison, ready.changed_liaisons)
     session.flush()
-    mobile_id = {m: li.id for m, li in current.liaisons.items()}
+    created += new_people
+    mobile_id = ready.liaison_ids | {li.mobile: li.id for li in new_people}
 
     def liaison_id(mobile: str | None) -> int | None:
         return mobile_id[mobile] if mobile else None
 
-    for op in todo["grids"]:
-        obj = current.grids.get(op.key) or Grid(park_id=park.id)
-        v = op.values
-        fields = {k: v[k] for k in ("name", "basis", "sort_order")}
-        write(obj, fields | {"liaison_id": liaison_id(v["liaison_mobile"])})
-        current.grids[op.key] = obj
-    session.flush()
-    grid_id = {name: g.id for name, g in current.grids.items()}
-
-    def fields_of(v: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v[k] for k in ENTERPRISE_COLUMNS}
-        return out | {"grid_id": grid_id[v["grid"]], "liaison_id": liaison_id(v["liaison_mobile"])}
-
-    changing = [op for op in todo["enterprises"] if op.action == "updated"]
-    befores = {op.key: audit.snapshot(current.enterprises[op.key]) for op in changing}
-    # One node per grid holds in the database at every moment (a partial unique index):
-    # nodes that stop being one, or move, let go first.
-    for op in changing:
-        e = current.enterprises[op.key]
-        if e.is_node and (not op.values["is_node"] or op.values["grid"] != op.before["grid"]):
-            e.is_node = False
-            session.add(e)
-    session.flush()
-    for op in changing:
-        write(current.enterprises[op.key], fields_of(op.values), befores[op.key])
-    new_rows = [fields_of(op.values) for op in todo["enterprises"] if op.action == "new"]
-    try:
-        session.flush()
-        new_ids = (
-            list(
-                session.execute(
-                    sa.insert(Enterprise.__table__).returning(  # type: ignore[attr-defined]
-                        Enterprise.__table__.c.id,  # type: ignore[attr-defined]
-                        sort_by_parameter_order=True,
-                    ),
-                    new_rows,
-                ).scalars()
-            )
-            if new_rows
-            else []
+    new_grids = [
+        Grid(
+            **{k: v for k, v in fields.items() if k != "liaison_mobile"},
+            liaison_id=liaison_id(fields["liaison_mobile"]),
         )
-    except IntegrityError:
-        raise Conflict(
-            _("Someone changed the park's roster while it was being imported. Check it again.")
-        ) from None
+        for fields in ready.new_grids
+    ]
+    session.add_all(new_grids)
+    change(Grid, ready.changed_grids, lambda f: {"liaison_id": liaison_id(f["liaison_mobile"])})
+    session.flush()
+    created += new_grids
+    grid_id = ready.grid_ids | {g.name: g.id for g in new_grids}
 
+    def row(firm: Firm) -> dict[str, Any]:
+        refs = {"grid_id": grid_id[firm.grid], "liaison_id": liaison_id(firm.mobile)}
+        return firm.fields | refs
+
+    def snapshot(firm: Firm, row: dict[str, Any], id_: int) -> dict[str, Any]:
+        return firm.after | {"id": id_, "grid_id": row["grid_id"], "liaison_id": row["liaison_id"]}
+
+    table = Enterprise.__table__  # type: ignore[attr-defined]
     entries = [
         audit.Entry(AuditAction.create, type(o).__name__, o.id, o.name, None, audit.snapshot(o))
         for o in created
@@ -600,28 +712,144 @@ def apply(session: Session, who: Principal, job: ImportJob, plan: Plan) -> Audit
         audit.Entry(AuditAction.update, type(o).__name__, o.id, o.name, before, audit.snapshot(o))
         for o, before in updated
     ]
-    entries += [
-        audit.Entry(
-            AuditAction.create,
-            "Enterprise",
-            new_id,
-            row["name"],
-            None,
-            audit.plain(Enterprise, row | {"id": new_id}),
-        )
-        for new_id, row in zip(new_ids, new_rows, strict=True)
-    ]
+    try:
+        if ready.released:
+            session.execute(
+                sa.update(table).where(table.c.id.in_(ready.released)).values(is_node=False)
+            )
+        if ready.changed_firms:
+            rows = [row(f) | {"key": f.id} for f in ready.changed_firms]
+            session.execute(sa.update(table).where(table.c.id == sa.bindparam("key")), rows)
+            entries += [
+                audit.Entry(
+                    AuditAction.update,
+                    "Enterprise",
+                    f.id,
+                    r["name"],
+                    f.before,
+                    snapshot(f, r, f.id),
+                )
+                for f, r in zip(ready.changed_firms, rows, strict=True)
+            ]
+        if ready.new_firms:
+            rows = [row(f) for f in ready.new_firms]
+            # A plain executemany: RETURNING would make the driver parse one huge statement
+            # per thousand rows (seconds for 20,000 on psycopg). The new ids are then read
+            # back by their codes, among the park's, with one narrow query.
+            session.execute(sa.insert(table), rows)
+            new = {row["credit_code"] for row in rows}
+            in_park = sa.select(Grid.__table__.c.id).where(  # type: ignore[attr-defined]
+                Grid.__table__.c.park_id == ready.park_id  # type: ignore[attr-defined]
+            )
+            ids = {
+                code: id_
+                for code, id_ in session.execute(
+                    sa.select(table.c.credit_code, table.c.id).where(table.c.grid_id.in_(in_park))
+                )
+                if code in new
+            }
+            entries += [
+                audit.Entry(
+                    AuditAction.create,
+                    "Enterprise",
+                    ids[r["credit_code"]],
+                    r["name"],
+                    None,
+                    snapshot(f, r, ids[r["credit_code"]]),
+                )
+                for f, r in zip(ready.new_firms, rows, strict=True)
+            ]
+    except IntegrityError:
+        raise Conflict(
+            _("Someone changed the park's roster while it was being imported. Check it again.")
+        ) from None
     audit.record_many(session=session, who=who, entries=entries, batch_id=head.id)
     return head
 
 
-# ---- jobs -------------------------------------------------------------------------------
+# ---- jobs and their workers -------------------------------------------------------------
+
+# A running job belongs to the worker process that claimed it for this long unless renewed;
+# the worker renews it with every progress step and between steps, and none of its steps
+# comes near this long. A lease that ran out means the worker is gone (or hopelessly stuck).
+LEASE = timedelta(seconds=60)
+# Progress (and the lease with it) is written at most this often: each is a small write.
+REPORT_EVERY_S = 1.0
+# How often the write is tried again when the roster changed between the check and the write.
+APPLY_ATTEMPTS = 3
+
+
+class LeaseLost(Exception):
+    """The job is no longer this worker's: it was found interrupted, and failed, meanwhile."""
+
+
+def _interrupted_message(job: ImportJob) -> str:
+    if job.status is ImportStatus.applying:
+        return _(
+            "The import was interrupted when the server stopped or restarted. Nothing was "
+            "written; confirm it again or upload the file again."
+        )
+    return _(
+        "The check was interrupted when the server stopped or restarted. Nothing was "
+        "imported; upload the file again."
+    )
+
+
+def interrupted(job: ImportJob, now: datetime | None = None) -> bool:
+    """Whether a running job has lost its worker: its lease ran out, or the worker's process
+    on this host has ended. A job that a live worker holds under its lease never is."""
+    if job.status not in RUNNING:
+        return False
+    if job.lease_until is None or job.lease_until <= (now or utcnow()):
+        return True
+    return workers.alive(workers.Worker.parse(job.worker)) is False
+
+
+def recover_interrupted(session: Session) -> list[int]:
+    """Fails every running job whose worker is gone (its process on this host ended, or its
+    lease ran out), with the reason for the people who started it; returns their ids.
+
+    Called when the application starts, in a write transaction the caller commits. Jobs of
+    live workers (other processes of this server, other hosts under their lease) are left
+    alone; on PostgreSQL a job whose row a worker holds locked is skipped, as it is alive.
+    """
+    stmt = select(ImportJob).where(col(ImportJob.status).in_(RUNNING))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    now = utcnow()
+    failed = []
+    for job in session.exec(stmt):
+        if interrupted(job, now):
+            job.message = _interrupted_message(job)
+            job.status, job.lease_until = ImportStatus.failed, None
+            job.updated_at = job.finished_at = now
+            session.add(job)
+            failed.append(job.id)
+    session.flush()
+    return failed
+
+
+def can_confirm(job: ImportJob) -> bool:
+    """A checked job may be confirmed; so may one whose import failed or was interrupted,
+    with the preview it had (applying checks it again against the roster as it is then)."""
+    if job.status is ImportStatus.checked:
+        return True
+    retry = job.status is ImportStatus.failed or interrupted(job)
+    # A job cut off while it was being checked has no preview: it is uploaded again.
+    clean = bool(job.digest) and job.counts is not None and not job.errors
+    return retry and clean and job.audit_id is None
+
+
+def _claim(job: ImportJob) -> None:
+    job.worker = str(workers.current())
+    job.lease_until = utcnow() + LEASE
 
 
 def start(
     session: Session, who: Principal, *, park_id: int, filename: str, content: bytes
 ) -> ImportJob:
-    """Keeps an inspected file with a new job, which `run_check` then works through."""
+    """Keeps an inspected file with a new job, which `run_check` then works through in this
+    process: the job is this process's from the start."""
     park = permissions.get(session, who, "change", Park, park_id)
     job = ImportJob(
         park_id=park.id,
@@ -632,11 +860,52 @@ def start(
         sha256=hashlib.sha256(content).hexdigest(),
         status=ImportStatus.checking,
     )
+    _claim(job)
     session.add(job)
     session.flush()
     session.add(ImportFile(job_id=job.id, content=content))
     session.flush()
     return job
+
+
+def confirm(session: Session, who: Principal, job_id: int) -> ImportJob:
+    """Claims a checked job for applying in this process; a job whose import failed or was
+    interrupted may be confirmed again. Anything else cannot be confirmed (409)."""
+    job = permissions.get(session, who, "change", ImportJob, job_id)
+    if not can_confirm(job):
+        raise _not_confirmable(job)
+    now, me = utcnow(), str(workers.current())
+    # Conditional on what was read: of two confirmations at once one claims the job, and a
+    # worker that renewed its lease meanwhile keeps it.
+    claimed = session.execute(
+        sa.update(ImportJob)
+        .where(
+            col(ImportJob.id) == job.id,
+            col(ImportJob.status) == job.status,
+            col(ImportJob.worker) == job.worker,
+            col(ImportJob.lease_until).is_not_distinct_from(job.lease_until),
+        )
+        .values(
+            status=ImportStatus.applying,
+            rows_done=0,
+            message="",
+            worker=me,
+            lease_until=now + LEASE,
+            updated_at=now,
+            finished_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(job)
+    if claimed.rowcount != 1:
+        raise _not_confirmable(job)
+    return job
+
+
+def _not_confirmable(job: ImportJob) -> Conflict:
+    return Conflict(
+        _("This import cannot be confirmed: it is {status}.").format(status=status_label(job))
+    )
 
 
 @contextmanager
@@ -646,14 +915,78 @@ def _writing(sessions: Sessions) -> Iterator[Session]:
         s.commit()
 
 
-def _progress(sessions: Sessions, job_id: int) -> workbook.Progress:
-    def report(done: int, total: int) -> None:
-        with _writing(sessions) as s:
-            job = s.get(ImportJob, job_id)
-            job.rows_done, job.rows_total, job.updated_at = done, total, utcnow()
-            s.add(job)
+class _Run:
+    """A worker's hold on a job while it checks or applies it: every write about the job is
+    conditional on the job still being this worker's, and renews the lease."""
 
-    return report
+    def __init__(
+        self,
+        sessions: Sessions,
+        job_id: int,
+        status: ImportStatus,
+        shown: workbook.Progress | None = None,
+    ):
+        self.sessions, self.job_id, self.status, self.shown = sessions, job_id, status, shown
+        self.worker = str(workers.current())
+        self.reported = 0.0
+
+    def update(self, session: Session, **values: Any) -> bool:
+        """Writes values of the job (and a new lease) if it is still this worker's."""
+        now = utcnow()
+        result = session.execute(
+            sa.update(ImportJob)
+            .where(
+                col(ImportJob.id) == self.job_id,
+                col(ImportJob.status) == self.status,
+                col(ImportJob.worker) == self.worker,
+            )
+            .values(updated_at=now, **({"lease_until": now + LEASE} | values))
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def hold(self, session: Session) -> None:
+        """Renews the lease in the caller's write transaction, or LeaseLost. On PostgreSQL
+        the job's row stays locked until that transaction ends, so no one fails it meanwhile."""
+        if not self.update(session):
+            raise LeaseLost
+
+    def renew(self, **values: Any) -> None:
+        """Renews the lease (writing `values` with it) in a transaction of its own."""
+        with _writing(self.sessions) as s:
+            if not self.update(s, **values):
+                raise LeaseLost
+
+    def step(self, done: int, total: int) -> None:
+        """A progress step: shown, and written with the lease at most every REPORT_EVERY_S
+        (the runner writes the last one itself, when the file has been read)."""
+        if self.shown:
+            self.shown(done, total)
+        now = time.monotonic()
+        if now - self.reported < REPORT_EVERY_S:
+            return
+        self.reported = now
+        with suppress(Busy, OperationalError, PoolTimeout):
+            # Progress is bookkeeping: a busy database skips a step; the lease outlasts it.
+            self.renew(rows_done=done, rows_total=total)
+
+    def read(self, content: bytes) -> list[Table]:
+        """The job's file parsed, the progress shown as it goes."""
+        tables = workbook.read(content, layout.SHEETS, self.step)
+        rows = sum(len(t.rows) for t in tables)
+        self.renew(rows_done=rows, rows_total=rows)
+        return tables
+
+    def fail(self, message: str) -> None:
+        """Fails the job with a message, if it is still this worker's."""
+        with _writing(self.sessions) as s:
+            self.update(
+                s,
+                status=ImportStatus.failed,
+                message=message[:500],
+                lease_until=None,
+                finished_at=utcnow(),
+            )
 
 
 def _store_preview(s: Session, job: ImportJob, plan: Plan, message: str = "") -> None:
@@ -678,16 +1011,9 @@ def _store_preview(s: Session, job: ImportJob, plan: Plan, message: str = "") ->
     job.status = ImportStatus.invalid if plan.errors else ImportStatus.checked
     job.message = message
     job.rows_done = job.rows_total
+    job.lease_until = None
     job.updated_at = job.finished_at = utcnow()
     s.add(job)
-
-
-def _fail(sessions: Sessions, job_id: int, message: str) -> None:
-    with _writing(sessions) as s:
-        job = s.get(ImportJob, job_id)
-        job.status, job.message = ImportStatus.failed, message[:500]
-        job.updated_at = job.finished_at = utcnow()
-        s.add(job)
 
 
 def _content(sessions: Sessions, job_id: int) -> bytes:
@@ -695,79 +1021,103 @@ def _content(sessions: Sessions, job_id: int) -> bytes:
         return s.get(ImportFile, job_id).content
 
 
-def run_check(sessions: Sessions, who: Principal, job_id: int, progress=None) -> None:
+def run_check(
+    sessions: Sessions, who: Principal, job_id: int, progress: workbook.Progress | None = None
+) -> None:
     """Parses the job's file and stores its preview; a refusal or crash fails the job."""
+    run = _Run(sessions, job_id, ImportStatus.checking, progress)
     try:
-        tables = workbook.read(
-            _content(sessions, job_id), layout.SHEETS, progress or _progress(sessions, job_id)
-        )
+        tables = run.read(_content(sessions, job_id))
         with sessions(False) as s:
             job = s.get(ImportJob, job_id)
             plan = check(s, who, job.park_id, tables)
         with _writing(sessions) as s:
+            run.hold(s)
             _store_preview(s, s.get(ImportJob, job_id), plan)
+    except LeaseLost:
+        return  # failed as interrupted meanwhile: nothing of this run is wanted
     except Refused as exc:
-        _fail(sessions, job_id, exc.message)
+        run.fail(exc.message)
     except Exception:
-        _fail(sessions, job_id, _("The file could not be checked. Nothing was imported."))
+        run.fail(_("The file could not be checked. Nothing was imported."))
         raise
 
 
-def confirm(session: Session, who: Principal, job_id: int) -> ImportJob:
-    """Marks a checked job for applying; anything else cannot be confirmed (409)."""
-    job = permissions.get(session, who, "change", ImportJob, job_id)
-    if job.status is not ImportStatus.checked:
-        raise Conflict(
-            _("This import cannot be confirmed: it is {status}.").format(status=status_label(job))
-        )
-    job.status, job.rows_done, job.message = ImportStatus.applying, 0, ""
-    job.updated_at = utcnow()
-    session.add(job)
-    return job
+def run_apply(
+    sessions: Sessions, who: Principal, job_id: int, progress: workbook.Progress | None = None
+) -> None:
+    """Applies a confirmed job, all or nothing, if its plan is still the previewed one.
 
-
-def run_apply(sessions: Sessions, who: Principal, job_id: int, progress=None) -> None:
-    """Applies a confirmed job in one write transaction, if its plan is still the previewed one."""
+    The file is read and checked again with no write transaction open. The write
+    transaction then only makes sure the roster is still the one the plan was computed
+    against (its fingerprint), and writes. A roster changed in between is checked again.
+    """
+    run = _Run(sessions, job_id, ImportStatus.applying, progress)
     try:
-        tables = workbook.read(
-            _content(sessions, job_id), layout.SHEETS, progress or _progress(sessions, job_id)
-        )
-        with _writing(sessions) as s:
-            job = s.get(ImportJob, job_id)
-            plan = check(s, who, job.park_id, tables)
+        tables = run.read(_content(sessions, job_id))
+        for attempt in range(APPLY_ATTEMPTS):
+            if attempt:
+                run.renew()
+            with sessions(False) as s:
+                job = s.get(ImportJob, job_id)
+                park = permissions.get(s, who, "change", Park, job.park_id)
+                current = _current(s, park)
+                plan = _Checker(s, who, current, tables).run()
             if plan.errors or plan.digest() != job.digest:
-                _store_preview(
-                    s,
-                    job,
-                    plan,
-                    _(
+                with _writing(sessions) as s:
+                    run.hold(s)
+                    message = _(
                         "The park's roster changed after the preview, so nothing was imported. "
                         "Check the new preview and confirm again."
-                    ),
-                )
+                    )
+                    _store_preview(s, s.get(ImportJob, job_id), plan, message)
                 return
-            head = apply(s, who, job, plan)
-            job.status, job.audit_id = ImportStatus.applied, head.id
-            job.updated_at = job.finished_at = utcnow()
-            s.add(job)
+            ready = prepare(plan, current, job)
+            with sessions(True) as s:
+                run.hold(s)
+                if _stored_fingerprint(s, ready.park_id) != ready.fingerprint:
+                    s.rollback()  # changed since it was read: read and check again
+                    continue
+                head = write(s, who, job_id, ready)
+                run.update(
+                    s,
+                    status=ImportStatus.applied,
+                    audit_id=head.id,
+                    lease_until=None,
+                    finished_at=utcnow(),
+                )
+                s.commit()
+            return
+        run.fail(
+            _("Someone changed the park's roster while it was being imported. Check it again.")
+        )
+    except LeaseLost:
+        return  # failed as interrupted meanwhile: nothing of this run is wanted
     except Conflict as exc:
-        _fail(sessions, job_id, exc.message)
+        run.fail(exc.message)
     except Exception:
-        _fail(sessions, job_id, _("The import failed. Nothing was imported."))
+        run.fail(_("The import failed. Nothing was imported."))
         raise
 
 
 # ---- reading jobs -----------------------------------------------------------------------
 
 
+def shown(job: ImportJob) -> ImportJob:
+    """The job as people see it: a running job whose worker is gone shows as failed, with
+    the reason. Reading writes nothing: start-up recovery, or a new confirmation, records it."""
+    if not interrupted(job):
+        return job
+    values = job.model_dump() | {
+        "status": ImportStatus.failed,
+        "message": _interrupted_message(job),
+        "lease_until": None,
+    }
+    return ImportJob(**values)
+
+
 def status_label(job: ImportJob) -> str:
-    if interrupted(job):
-        return _("Interrupted: nothing imported")
-    return _(IMPORT_STATUS_LABELS[job.status])
-
-
-def interrupted(job: ImportJob) -> bool:
-    return job.status in RUNNING and utcnow() - job.updated_at > STALE_AFTER
+    return _(IMPORT_STATUS_LABELS[shown(job).status])
 
 
 def get(session: Session, who: Principal, job_id: int) -> ImportJob:

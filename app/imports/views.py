@@ -95,7 +95,7 @@ def _index(
         {
             "parks": parks,
             "chosen": park_id or (parks[0].id if len(parks) == 1 else None),
-            "jobs": service.recent(session, who),
+            "jobs": [service.shown(j) for j in service.recent(session, who)],
             "park_names": {p.id: p.name for p in parks},
             "status_label": service.status_label,
             "error": error,
@@ -118,8 +118,10 @@ def index(
     return _index(request, session, who, park_id=park)
 
 
+# A plain def like every route here (run in the thread pool, never on the event loop):
+# FastAPI has read the form and spooled the file before the route runs.
 @router.post("/imports", response_class=HTMLResponse, name="import_upload")
-async def upload(
+def upload(
     request: Request,
     session: SessionDep,
     who: Who,
@@ -129,7 +131,7 @@ async def upload(
 ):
     max_bytes = request.app.state.settings.import_max_mb * 1024 * 1024
     # Read one byte past the limit: enough to know it is too large, never the whole file.
-    content = await file.read(max_bytes + 1)
+    content = file.file.read(max_bytes + 1)
     permissions.get(session, who, "change", Park, park_id)
     try:
         workbook.inspect(content, max_bytes)
@@ -148,11 +150,15 @@ async def upload(
 def _job_context(session: Session, job: ImportJob) -> dict[str, Any]:
     errors, error_total = service.lines(session, job.id, LineKind.error, SHOWN_LINES)
     changes, change_total = service.lines(session, job.id, LineKind.change, SHOWN_LINES)
+    can_confirm = service.can_confirm(job)
+    # A running job whose worker is gone shows as failed, with the reason.
+    job = service.shown(job)
     return {
         "job": job,
         "park": session.get(Park, job.park_id),
         "status": service.status_label(job),
-        "running": job.status in RUNNING and not service.interrupted(job),
+        "running": job.status in RUNNING,
+        "can_confirm": can_confirm,
         "errors": errors,
         "error_total": error_total,
         "changes": changes,
@@ -164,12 +170,10 @@ def _job_context(session: Session, job: ImportJob) -> dict[str, Any]:
 
 @router.get("/imports/{job_id}", response_class=HTMLResponse, name="import_job")
 def job_page(request: Request, job_id: int, session: SessionDep, who: Who):
-    job = service.get(session, who, job_id)
+    context = _job_context(session, service.get(session, who, job_id))
     # A file whose rows have errors is bad input: the preview comes with a 4xx status.
-    bad = job.status in (ImportStatus.invalid, ImportStatus.failed) or service.interrupted(job)
-    return render(
-        request, "imports/job.html", _job_context(session, job), status_code=422 if bad else 200
-    )
+    bad = context["job"].status in (ImportStatus.invalid, ImportStatus.failed)
+    return render(request, "imports/job.html", context, status_code=422 if bad else 200)
 
 
 @router.get("/imports/{job_id}/progress", response_class=HTMLResponse, name="import_progress")

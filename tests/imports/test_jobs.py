@@ -10,11 +10,13 @@ from typer.testing import CliRunner
 
 from app.core import config, db
 from app.core.permissions import system
+from app.core.types import utcnow
 from app.enterprises import roster_service
 from app.enterprises.models import Enterprise, Liaison, LiaisonRole
 from app.geo.models import Grid, GridBasis, Park
+from app.imports import workers
 from app.imports.models import ImportJob, ImportStatus
-from app.imports.service import export
+from app.imports.service import LEASE, export
 from tests.imports.books import code, download, edit, fill, job, job_of, upload
 
 
@@ -95,6 +97,8 @@ def test_a_running_job_shows_its_progress_and_reloads_when_done(login, session):
     job_id = job_of(upload(client, park.id, download(client, f"/parks/{park.id}/roster.xlsx")))
     j = job(session, job_id)
     j.status, j.rows_done, j.rows_total = ImportStatus.checking, 500, 2000
+    # Held by this (live) process under a running lease.
+    j.worker, j.lease_until = str(workers.current()), utcnow() + LEASE
     session.add(j)
     session.flush()
     part = client.get(f"/imports/{job_id}/progress", headers={"HX-Request": "true"})
@@ -109,17 +113,43 @@ def test_a_running_job_shows_its_progress_and_reloads_when_done(login, session):
     assert done.headers["HX-Refresh"] == "true"
 
 
-def test_a_job_silent_for_long_is_shown_as_interrupted(login, session):
+def test_a_job_whose_lease_ran_out_shows_as_failed_and_can_be_confirmed_again(login, session):
+    park = _huaxia(session)
+    client = login("park_huaxia")
+    content = download(client, f"/parks/{park.id}/roster.xlsx")
+    job_id = job_of(upload(client, park.id, edit(content, {("企业", "G2"): 4321})))
+    j = job(session, job_id)
+    assert j.status is ImportStatus.checked
+    # Confirmed by a worker that then stopped renewing its lease (its host went away).
+    j.status, j.worker = ImportStatus.applying, "another-host:4242:abc"
+    j.lease_until = utcnow() - timedelta(seconds=1)
+    session.add(j)
+    session.flush()
+    page = client.get(f"/imports/{job_id}")
+    assert page.status_code == 422
+    assert "失败，未导入" in page.text and "未写入任何数据" in page.text
+    assert job(session, job_id).status is ImportStatus.applying  # reading wrote nothing
+    listing = client.get("/imports")
+    assert "失败，未导入" in listing.text
+
+    assert client.post(f"/imports/{job_id}/confirm", follow_redirects=False).status_code == 303
+    j = job(session, job_id)
+    assert j.status is ImportStatus.applied, j.message
+    assert session.exec(select(Enterprise).where(Enterprise.worker_count == 4321)).one()
+
+
+def test_a_job_a_live_worker_holds_cannot_be_confirmed_twice(login, session):
     park = _huaxia(session)
     client = login("park_huaxia")
     job_id = job_of(upload(client, park.id, download(client, f"/parks/{park.id}/roster.xlsx")))
     j = job(session, job_id)
-    j.status = ImportStatus.applying
-    j.updated_at = j.updated_at - timedelta(minutes=30)
+    j.status, j.worker = ImportStatus.applying, str(workers.current())
+    j.lease_until = utcnow() + LEASE
     session.add(j)
     session.flush()
-    page = client.get(f"/imports/{job_id}")
-    assert page.status_code == 422 and "已中断，未导入" in page.text
+    again = client.post(f"/imports/{job_id}/confirm", follow_redirects=False)
+    assert again.status_code == 409 and "正在导入" in again.text
+    assert client.get(f"/imports/{job_id}").status_code == 200
 
 
 def test_a_roster_changed_after_the_preview_is_not_overwritten(login, session):
