@@ -61,8 +61,12 @@ static/vendor/htmx.min.js: Makefile
 	tar -xzf var/npm/htmx.org-$(HTMX_VERSION).tgz -C var/npm package/dist/htmx.min.js
 	cp var/npm/package/dist/htmx.min.js $@
 
-# plotly.js copied from the installed package, and both scripts pre-compressed (brotli, gzip).
-static/vendor/plotly/plotly.min.js.br: $(VENV)/.installed static/vendor/htmx.min.js
+# plotly.js built from the npm registry's package (pinned in tools/plotly) with only the trace
+# types the charts draw, and both scripts pre-compressed (brotli, gzip).
+static/vendor/plotly/plotly.min.js.br: $(VENV)/.installed static/vendor/htmx.min.js \
+		tools/plotly/build.sh tools/plotly/build.mjs tools/plotly/index.js \
+		tools/plotly/package.json tools/plotly/package-lock.json
+	sh tools/plotly/build.sh static/vendor/plotly
 	$(BIN)/python -m app.core.assets
 
 lint: setup

@@ -16,24 +16,36 @@
     });
   }
 
+  // Draws the charts under root that are not drawn yet. Once they all are, the document
+  // fires "charts:drawn" (detail: how many), which the browser tests and the bench wait for.
   function mountCharts(root) {
-    if (!window.Plotly) return;
+    if (!window.Plotly) return Promise.resolve(0);
+    var drawing = [];
     root.querySelectorAll("[data-chart]").forEach(function (el) {
       if (el.dataset.mounted) return;
       var spec = JSON.parse(el.querySelector("script[type='application/json']").textContent);
       el.dataset.mounted = "1";
       var target = document.createElement("div");
       el.appendChild(target);
-      window.Plotly.newPlot(target, spec.data, spec.layout, {
-        displayModeBar: false,
-        responsive: true,
-        staticPlot: el.dataset.static === "1",
-      });
+      drawing.push(
+        window.Plotly.newPlot(target, spec.data, spec.layout, {
+          displayModeBar: false,
+          responsive: true,
+          staticPlot: el.dataset.static === "1",
+        })
+      );
       // A point that carries a link (its customdata) opens it when clicked.
       target.on("plotly_click", function (ev) {
         var url = ev.points && ev.points[0] && ev.points[0].customdata;
         if (typeof url === "string" && url) open(el, url);
       });
+    });
+    if (!drawing.length) return Promise.resolve(0);
+    return Promise.all(drawing).then(function () {
+      document.dispatchEvent(
+        new CustomEvent("charts:drawn", { detail: { count: drawing.length, root: root } })
+      );
+      return drawing.length;
     });
   }
 

@@ -1,18 +1,20 @@
 """Vendored scripts (plotly.js, htmx) served pre-compressed and cached for a year.
 
-plotly.js is 4.8 MB: a browser should fetch it once, as small as it can. `make setup` runs
-this module to copy it from the installed plotly package into static/vendor/ beside htmx
-and to write .br and .gz siblings of both; the URL carries plotly's version, so a new
-version is a new URL and the year-long cache can never serve a stale copy.
+plotly.js is ParkGrid's own partial bundle: `make setup` builds it from the npm registry's
+plotly.js (pinned in tools/plotly) with only the trace types the charts draw, 1.1 MB
+instead of the full 4.8 MB, into static/vendor/plotly/ beside the list of those types
+(traces.json). Then this module writes .br and .gz siblings of it and of htmx. plotly.js's
+URL carries the digest of the bundle, so a new build is a new URL and the year-long cache
+can never serve a stale copy.
 
     python -m app.core.assets
 """
 
 import gzip
-import shutil
+import hashlib
+import json
 from pathlib import Path
 
-import plotly
 from starlette.datastructures import Headers
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -21,11 +23,29 @@ from starlette.types import Scope
 from app.core.config import ROOT
 
 VENDOR = ROOT / "static" / "vendor"
-PLOTLY_SOURCE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-PLOTLY_URL = f"/static/vendor/plotly-{plotly.__version__}"
+PLOTLY_DIR = VENDOR / "plotly"
+# The bundle the pages load; the PDF print page loads the same file from disk.
+PLOTLY_SOURCE = PLOTLY_DIR / "plotly.min.js"
+# What the build says is in the bundle: {"plotly.js": version, "traces": [...], ...}.
+PLOTLY_MANIFEST = PLOTLY_DIR / "traces.json"
 YEAR = 365 * 24 * 3600
 DAY = 24 * 3600
 ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+
+
+def plotly_digest() -> str:
+    """The first 12 hex digits of the bundle's SHA-256 ("unbuilt" before `make setup`)."""
+    if not PLOTLY_SOURCE.is_file():
+        return "unbuilt"
+    return hashlib.sha256(PLOTLY_SOURCE.read_bytes()).hexdigest()[:12]
+
+
+def plotly_manifest() -> dict:
+    """The build's account of the bundle: plotly.js's version and the trace types it holds."""
+    return json.loads(PLOTLY_MANIFEST.read_text(encoding="utf-8"))
+
+
+PLOTLY_URL = f"/static/vendor/plotly-{plotly_digest()}"
 
 
 class Precompressed(StaticFiles):
@@ -55,22 +75,15 @@ class Precompressed(StaticFiles):
 
 
 def plotly_directory() -> Path:
-    """Where plotly.js is served from: the prepared copy, or the package's own file."""
-    return (
-        VENDOR / "plotly"
-        if (VENDOR / "plotly" / "plotly.min.js").is_file()
-        else (PLOTLY_SOURCE.parent)
-    )
+    """Where plotly.js is served from: the bundle `make setup` built."""
+    return PLOTLY_DIR
 
 
 def prepare() -> None:
-    """Copies plotly.js into static/vendor/plotly and writes .br/.gz of the vendored scripts."""
+    """Writes .br/.gz siblings of the vendored scripts (the plotly.js bundle and htmx)."""
     import brotli
 
-    target = VENDOR / "plotly"
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(PLOTLY_SOURCE, target / "plotly.min.js")
-    for script in (target / "plotly.min.js", VENDOR / "htmx.min.js"):
+    for script in (PLOTLY_SOURCE, VENDOR / "htmx.min.js"):
         if not script.is_file():
             continue
         data = script.read_bytes()
