@@ -28,23 +28,27 @@ bench: setup
 # The bounded load test (Locust, headless) against a real server: the figures are printed,
 # and it fails on any 5xx, connection error or lost write. SQLite, then PostgreSQL too when
 # PARKGRID_LOAD_PG_URL names a database it may empty. USERS, SECONDS, WORKERS override.
+# SQLite is served by one process (its one write lock is queued within a process);
+# PostgreSQL as in production, by PG_WORKERS processes behind one port.
 USERS ?= 50
 SECONDS ?= 60
 WORKERS ?= 1
-LOAD = $(BIN)/python -m tests.load.run --users $(USERS) --seconds $(SECONDS) --workers $(WORKERS)
+PG_WORKERS ?= 2
+LOAD = $(BIN)/python -m tests.load.run --users $(USERS) --seconds $(SECONDS)
 
 # Both engines run even when the first fails, so one run shows both sets of figures.
 load: setup
 	@status=0; \
-	PARKGRID_LOAD_DATABASE_URL= $(LOAD) || status=1; \
+	PARKGRID_LOAD_DATABASE_URL= $(LOAD) --workers $(WORKERS) || status=1; \
 	if [ -n "$$PARKGRID_LOAD_PG_URL" ]; then \
-	  $(LOAD) --database-url "$$PARKGRID_LOAD_PG_URL" || status=1; \
+	  $(LOAD) --workers $(PG_WORKERS) --database-url "$$PARKGRID_LOAD_PG_URL" || status=1; \
 	fi; \
 	exit $$status
 
 # A short run for CI, on the database PARKGRID_LOAD_DATABASE_URL names (else SQLite).
 load-ci: setup
-	$(BIN)/python -m tests.load.run --users 20 --seconds 20 --workers $(WORKERS)
+	@if [ -n "$$PARKGRID_LOAD_DATABASE_URL" ]; then workers=$(PG_WORKERS); else workers=$(WORKERS); fi; \
+	$(BIN)/python -m tests.load.run --users 20 --seconds 20 --workers $$workers
 
 setup: $(VENV)/.installed static/vendor/htmx.min.js static/vendor/plotly/plotly.min.js.br
 

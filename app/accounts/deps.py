@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.accounts import service as accounts
-from app.core.db import SAFE_METHODS, SessionDep, try_write
+from app.core.db import SAFE_METHODS, SessionDep, authenticated, try_write
 from app.core.errors import Forbidden, NotFound
 from app.core.permissions import Principal
 from app.core.security import csrf_token, new_token, same_token
@@ -40,6 +40,7 @@ def authenticate(request: Request, session: SessionDep) -> Principal | None:
         request.state.csrf_token = request.cookies.get(ANON_CSRF_COOKIE) or new_token()
         route = request.scope.get("route")
         if getattr(route, "name", None) in PUBLIC_ROUTES:
+            authenticated(request, session)
             return None
         raise LoginRequired
     user, us = found
@@ -52,6 +53,7 @@ def authenticate(request: Request, session: SessionDep) -> Principal | None:
     )
     request.state.principal = p
     request.state.csrf_token = csrf_token(settings.secret_key, us.token_hash)
+    authenticated(request, session)
     return p
 
 

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PARKGRID_PORT"))
     host: str = "127.0.0.1"
     sql_echo: bool = False
+    # Requests served side by side in one process (its thread pool).
+    threads: int = Field(default=12, ge=1, le=200)
     # Every wait on the database is bounded; past it the request answers 503 with
     # Retry-After (never a hang). A writer waits this long for its lock (PostgreSQL
     # lock_timeout; SQLite's queue for its one write lock) or for a pooled connection.

@@ -216,16 +216,50 @@ def begin_writing(session: Session) -> None:
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
+def end_writing(session: Session) -> None:
+    """Commits what a writing request changed and lets the rest of it only read, so the
+    write lock is not held while its answer is rendered (SQLite has one write lock: every
+    other writer waits for it)."""
+    session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+
+
+def release_before_rendering(request: Request) -> None:
+    """Called by the templates' render: a writing request's change is complete by the time
+    its page or fragment is rendered, so it commits first (with its audit rows, as ever)."""
+    session = getattr(request.state, "db_session", None)
+    if session is not None and request.method not in SAFE_METHODS and session.in_transaction():
+        end_writing(session)
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
-    engine = request.app.state.engine
-    route = request.scope.get("route")
-    reading = request.method in SAFE_METHODS or getattr(
-        getattr(route, "endpoint", None), _READS_FIRST, False
-    )
-    bind = engine if reading else writer(engine)
-    with Session(bind, expire_on_commit=False) as session, request_transaction(session):
+    """One transaction per request: committed when the route returns, rolled back on error.
+
+    A writing request starts as a reader: the security layer reads who is asking, then
+    calls `authenticated` and the route's first statement takes the write lock.
+    """
+    with (
+        Session(request.app.state.engine, expire_on_commit=False) as session,
+        request_transaction(session),
+    ):
+        request.state.db_session = session
         yield session
+
+
+def authenticated(request: Request, session: Session) -> None:
+    """Ends the security layer's reads; a writing route's own work then opens its write
+    transaction (BEGIN IMMEDIATE on SQLite) in the route's thread.
+
+    Were the write lock taken during authentication, its holder would then wait for a
+    free thread to run its route while every thread waited for the lock it holds.
+    """
+    route = request.scope.get("route")
+    reads_first = getattr(getattr(route, "endpoint", None), _READS_FIRST, False)
+    if request.method in SAFE_METHODS or reads_first or not isinstance(session.bind, Engine):
+        return  # a reader; or a route that takes the lock itself; or a test's connection
+    session.commit()
+    session.bind = writer(session.bind)
 
 
 # scope="function": commit before the response leaves, so a failed commit is a 500,

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.core.config import ROOT
+from app.core.db import release_before_rendering
 from app.core.i18n import translations
 
 # Offices read times in Beijing time; the database keeps UTC.
@@ -59,7 +60,9 @@ def render(
     *,
     status_code: int = 200,
 ) -> HTMLResponse:
-    """Renders a template; the body is rendered now, inside the request's transaction."""
+    """Renders a template; the body is rendered now, in the request's session (a writing
+    request's change committed just before, so the write lock is not held meanwhile)."""
+    release_before_rendering(request)
     response = templates.TemplateResponse(request, name, context or {}, status_code=status_code)
     # The same URL answers a page or a fragment depending on HX-Request.
     response.headers["Vary"] = "HX-Request"
