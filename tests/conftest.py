@@ -17,8 +17,7 @@ os.environ.setdefault("PARKGRID_EVIDENCE_DIR", tempfile.mkdtemp(prefix="parkgrid
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
 from app.accounts.service import DEMO_PASSWORD
@@ -27,7 +26,7 @@ from app.core.db import get_session, make_engine, request_transaction
 from app.core.migrate import upgrade
 from app.demo.loader import load_demo
 from app.main import create_app
-from tests.helpers import log_in
+from tests.helpers import log_in, own_database
 
 PG_URL = os.environ.get("PARKGRID_TEST_DATABASE_URL")
 
@@ -66,19 +65,8 @@ def private_db_url(db_url, tmp_path) -> Iterator[str]:
     A live server commits, so it cannot share the suite's database: on SQLite a new
     file, on PostgreSQL a new database on the same cluster, dropped afterwards.
     """
-    if not db_url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'private.db'}"
-        return
-    url = make_url(db_url)
-    name = f"{url.database}_private"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with own_database(db_url, tmp_path, "private") as url:
+        yield url
 
 
 @pytest.fixture

@@ -93,6 +93,33 @@ def serving(url: str, **overrides):
         engine.dispose()
 
 
+@contextmanager
+def own_database(db_url: str, folder, name: str):
+    """An empty database of a test's own on the suite's engine, for code that commits
+    (a real server, a generator): a SQLite file in `folder`, or on PostgreSQL a database
+    `<suite's>_<name>` on the same cluster, dropped afterwards."""
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if not db_url.startswith("postgresql"):
+        yield f"sqlite:///{Path(folder) / (name + '.db')}"
+        return
+    url = make_url(db_url)
+    database = f"{url.database}_{name}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+    try:
+        yield url.set(database=database).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -21,54 +21,30 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, func, select
 
 from app.accounts.service import DEMO_PASSWORD
 from app.audit.models import AuditLog
 from app.core.db import make_engine
-from app.core.migrate import upgrade
-from app.demo.loader import load_demo
 from app.enterprises.models import Enterprise, Liaison
 from app.geo.models import Grid, Park
 from app.imports.models import ImportJob, ImportStatus
 from tests.bench.import_rows import build_workbook
-from tests.helpers import log_in
+from tests.helpers import demo_database, log_in, own_database
 
-PG_URL = os.environ.get("PARKGRID_TEST_DATABASE_URL")
 PARK = "无锡华夏家居港"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Enough that the write of the apply lasts a while: the kill lands inside it.
 ROWS = 5_000
-CRASH_DB = "parkgrid_crash"
 
 
 @pytest.fixture
-def database(tmp_path) -> Iterator[str]:
+def database(db_url, tmp_path) -> Iterator[str]:
     """A fresh database holding the migrated demo, for a server that commits."""
-    if not PG_URL:
-        url = f"sqlite:///{tmp_path / 'crash.db'}"
-    else:
-        server = make_url(PG_URL)
-        admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{CRASH_DB}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{CRASH_DB}"'))
-        url = server.set(database=CRASH_DB).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    with Session(engine) as s:
-        load_demo(session=s)
-        s.commit()
-    engine.dispose()
-    try:
+    with own_database(db_url, tmp_path, "crash") as url:
+        demo_database(url).dispose()
         yield url
-    finally:
-        if PG_URL:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{CRASH_DB}" WITH (FORCE)'))
-            admin.dispose()
 
 
 class Server:

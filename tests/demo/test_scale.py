@@ -11,8 +11,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -32,28 +31,11 @@ from app.framework import defaults
 from app.framework.models import Indicator
 from app.geo.models import Area, AreaLevel, Grid, Park
 from app.main import create_app
-from tests.helpers import log_in
+from tests.helpers import log_in, own_database
 
 PARKS = 60
 # The tables whose rows must come out the same on every build of the same size.
 CHECKED = (Area, Park, Grid, Liaison, Enterprise, Period, IndicatorValue, ParkReport, Score)
-
-
-def _database(db_url: str, tmp_path_factory, name: str) -> Iterator[str]:
-    """An empty database of the module's own: a SQLite file, or a database on the server."""
-    if not db_url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path_factory.mktemp(name) / 'scale.db'}"
-        return
-    url = make_url(db_url)
-    database = f"{url.database}_{name}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{database}"'))
-    yield url.set(database=database).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _built(url: str) -> Iterator[tuple[Engine, scale.ScaleSummary]]:
@@ -70,7 +52,7 @@ def _built(url: str) -> Iterator[tuple[Engine, scale.ScaleSummary]]:
 
 @pytest.fixture(scope="module")
 def built(db_url, tmp_path_factory) -> Iterator[tuple[Engine, scale.ScaleSummary]]:
-    for url in _database(db_url, tmp_path_factory, "scale_a"):
+    with own_database(db_url, tmp_path_factory.mktemp("scale_a"), "scale_a") as url:
         yield from _built(url)
 
 
@@ -214,7 +196,7 @@ def _checksums(engine: Engine) -> dict[str, str]:
 
 
 def test_building_twice_gives_identical_rows(built, db_url, tmp_path_factory):
-    for url in _database(db_url, tmp_path_factory, "scale_b"):
+    with own_database(db_url, tmp_path_factory.mktemp("scale_b"), "scale_b") as url:
         for again, summary in _built(url):
             assert _checksums(again) == _checksums(built[0])
             assert summary.parks == built[1].parks
