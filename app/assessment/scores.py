@@ -9,8 +9,9 @@ stored numbers can always be checked.
 
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, insert, update
@@ -70,6 +71,20 @@ class Inputs:
     reports: dict[int, ReportRow]  # park → this period's report
     late: dict[int, int]  # park → late first submissions in the year so far
     counts: dict[int, dict[int, int]]  # park → reported adjustment → occurrences
+
+    @cached_property
+    def rules(self) -> list[scoring.Rule]:
+        """The framework's indicators as scoring rules, with the framework's targets."""
+        return [
+            scoring.Rule(
+                key=i.id, weight=i.weight, target=i.target, rule=i.rule, params=i.rule_params
+            )
+            for i in self.indicators
+        ]
+
+    @cached_property
+    def parks_with_targets(self) -> frozenset[int]:
+        return frozenset(park for park, _indicator in self.targets)
 
 
 @dataclass
@@ -213,15 +228,14 @@ def counted_values(inputs: Inputs, park_id: int) -> dict[int, float]:
 
 def rules_for(inputs: Inputs, park_id: int) -> list[scoring.Rule]:
     """The framework's indicators as scoring rules, with the park's own targets."""
+    base = inputs.rules
+    if park_id not in inputs.parks_with_targets:
+        return base  # the framework's rules, built once for every park
     return [
-        scoring.Rule(
-            key=i.id,
-            weight=i.weight,
-            target=inputs.targets.get((park_id, i.id), i.target),
-            rule=i.rule,
-            params=i.rule_params,
-        )
-        for i in inputs.indicators
+        replace(r, target=inputs.targets[(park_id, r.key)])
+        if (park_id, r.key) in inputs.targets
+        else r
+        for r in base
     ]
 
 
