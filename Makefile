@@ -24,6 +24,7 @@ test: setup
 bench: setup
 	$(BIN)/python -m tests.bench.dashboards
 	$(BIN)/python -m tests.bench.import_rows
+	$(BIN)/python -m tests.bench.scale
 
 # The bounded load test (Locust, headless) against a real server: the figures are printed,
 # and it fails on any 5xx, connection error or lost write. SQLite, then PostgreSQL too when
