@@ -63,25 +63,29 @@ def log_in(client, username: str, password: str):
 
 
 @contextmanager
-def serving(url: str, **overrides):
+def serving(url: str, *, demo: bool = True, prepare=None, **overrides):
     """A migrated demo database at `url`, served by uvicorn on a free loopback port.
 
     Yields (base URL, engine). For tests that need a real server: browsers, races.
-    `overrides` are settings of the server (e.g. a shorter lock wait).
+    `overrides` are settings of the server (e.g. a shorter lock wait); with demo=False
+    the database is served as it is; `prepare(app, engine)` runs before serving.
     """
     from app.core.config import Settings
     from app.core.db import Waits, make_engine
     from app.main import create_app
 
     settings = Settings(database_url=url, **overrides)
-    demo_database(url).dispose()
+    if demo:
+        demo_database(url).dispose()
     engine = make_engine(url, waits=Waits.of(settings))
     app = create_app(settings, engine=engine)
+    if prepare is not None:
+        prepare(app, engine)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the live server did not start"

@@ -35,16 +35,14 @@ import statistics
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
-import uvicorn
 from sqlalchemy import event, text
 from sqlmodel import Session, col, select
 
 from app.accounts.service import DEMO_PASSWORD
-from tests.helpers import free_port
+from tests.helpers import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "var" / "bench"
@@ -160,31 +158,9 @@ def _add_bare_write(app, engine) -> None:
         return {"ok": True}
 
 
-@contextmanager
 def serving_database(url: str):
-    """The database at `url` served as it is (no demo loaded) by uvicorn in a thread."""
-    from app.core.config import Settings
-    from app.core.db import Waits, make_engine
-    from app.main import create_app
-
-    settings = Settings(database_url=url)
-    engine = make_engine(url, waits=Waits.of(settings))
-    app = create_app(settings, engine=engine)
-    _add_bare_write(app, engine)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}", engine
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        engine.dispose()
+    """The database at `url` served as it is (no demo loaded), with the bare-write route."""
+    return serving(url, demo=False, prepare=_add_bare_write)
 
 
 def _client(base: str, username: str, page: str) -> httpx2.Client:
