@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.assessment import measures, scores
@@ -28,6 +27,7 @@ from app.assessment.models import (
 from app.audit import service as audit
 from app.audit.models import AuditAction
 from app.core import permissions
+from app.core.db import add_new
 from app.core.errors import Conflict, Invalid
 from app.core.i18n import _
 from app.core.permissions import Principal
@@ -210,15 +210,13 @@ def _for_change(session: Session, who: Principal, park_id: int, period: Period) 
 def _ensure(session: Session, view: ReportView) -> ParkReport:
     if view.report is None:
         report = ParkReport(park_id=view.park.id, period_id=view.period.id)
-        try:
-            # Two people starting the same report at once: the second gets a conflict.
-            with session.begin_nested():
-                session.add(report)
-                session.flush()
-        except IntegrityError:
-            raise Conflict(
-                _("This report was changed by someone else meanwhile. Reload it and try again.")
-            ) from None
+        add_new(
+            session,
+            report,
+            conflict=_(
+                "This report was changed by someone else meanwhile. Reload it and try again."
+            ),
+        )
         view.report = report
     return view.report
 

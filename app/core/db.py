@@ -13,7 +13,7 @@ from sqlalchemy import exc as sa_exc
 from sqlmodel import Session, create_engine
 
 from app.core.config import Settings, get_settings
-from app.core.errors import Busy, Denied
+from app.core.errors import Busy, Conflict, Denied
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -156,6 +156,17 @@ def session_factory(engine: Engine) -> Callable[[bool], Session]:
         return Session(writer(engine) if write else engine, expire_on_commit=False)
 
     return open_session
+
+
+def add_new(session: Session, obj: object, *, conflict: str) -> None:
+    """Adds a row that two people may be creating at the same moment: the one whose insert
+    meets the other's (a unique constraint) gets a Conflict with `conflict`, not a 500."""
+    try:
+        with session.begin_nested():
+            session.add(obj)
+            session.flush()
+    except sa_exc.IntegrityError:
+        raise Conflict(conflict) from None
 
 
 def try_write(engine: Engine, work: Callable[[Session], object], *, wait: float = 0.2) -> bool:

@@ -15,12 +15,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from app.audit import service as audit
 from app.audit.models import AuditAction
 from app.core import files, permissions
+from app.core.db import add_new
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.i18n import N_, _, gettext
 from app.core.permissions import Principal
@@ -395,15 +395,11 @@ def _for_change(
 
 def _create(session: Session, grid: Grid, month: Month) -> MonthlyReport:
     report = MonthlyReport(grid_id=grid.id, year=month.year, month=month.month)
-    try:
-        # Two people starting the same month at once: the second gets a conflict, not a 500.
-        with session.begin_nested():
-            session.add(report)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(
-            _("This report was changed by someone else meanwhile. Reload it and try again.")
-        ) from None
+    add_new(
+        session,
+        report,
+        conflict=_("This report was changed by someone else meanwhile. Reload it and try again."),
+    )
     return report
 
 
