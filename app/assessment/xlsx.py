@@ -26,13 +26,17 @@ def _tier_name(tier: Tier | None) -> str:
     return tier.name if tier else "—"
 
 
-def _colour_tier(ws: Worksheet, row: int, column: int, tier: Tier | None) -> None:
-    cell = ws.cell(row, column)
-    if tier is not None:
-        colour = TIER_COLOURS.get(tier.colour, TIER_COLOURS["grey"]).lstrip("#").upper()
-        cell.fill = PatternFill("solid", start_color=colour, end_color=colour)
-        cell.font = Font(color="FFFFFF", bold=True)
-        cell.alignment = Alignment(horizontal="center")
+def _colour_tier(cell, tier: Tier) -> None:
+    colour = TIER_COLOURS.get(tier.colour, TIER_COLOURS["grey"]).lstrip("#").upper()
+    cell.fill = PatternFill("solid", start_color=colour, end_color=colour)
+    cell.font = Font(color="FFFFFF", bold=True)
+    cell.alignment = Alignment(horizontal="center")
+
+
+def _arrow(cell, arrow: str) -> None:
+    cell.alignment = Alignment(horizontal="center")
+    if arrow in ARROW_COLOURS:
+        cell.font = Font(color=ARROW_COLOURS[arrow], bold=True)
 
 
 def _score_header(rk: Rankings) -> str:
@@ -89,13 +93,17 @@ def _sheet(
     head.alignment = Alignment(wrap_text=True, vertical="center")
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
     sheets.write_table(ws, columns, rows, header_row=HEADER_ROW)
+    styles = sheets.Styles()
     for r, (values, tier) in enumerate(zip(rows, tiers, strict=True), start=HEADER_ROW + 1):
         for c in arrow_columns:
-            cell = ws.cell(r, c)
-            cell.alignment = Alignment(horizontal="center")
-            if values[c - 1] in ARROW_COLOURS:
-                cell.font = Font(color=ARROW_COLOURS[values[c - 1]], bold=True)
-        _colour_tier(ws, r, tier_column, tier)
+            arrow = values[c - 1]
+            styles.apply(ws.cell(r, c), ("arrow", arrow), lambda cell, a=arrow: _arrow(cell, a))
+        if tier is not None:
+            styles.apply(
+                ws.cell(r, tier_column),
+                ("tier", tier.colour),
+                lambda cell, t=tier: _colour_tier(cell, t),
+            )
     # A merged cell never spills over: give the title the lines it needs to wrap into.
     across = sum(
         ws.column_dimensions[get_column_letter(c)].width for c in range(1, len(columns) + 1)

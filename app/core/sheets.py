@@ -8,6 +8,7 @@ import csv
 import io
 import unicodedata
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -41,6 +42,24 @@ class Column:
     width: float | None = None
 
 
+class Styles:
+    """Cell styles made once and then copied: openpyxl looks a style up in the workbook's
+    registry each time one is set, which at thousands of cells costs more than writing
+    them. `apply(cell, key, make)` styles the first cell of a key with `make(cell)` and
+    every later one with a copy of its style."""
+
+    def __init__(self) -> None:
+        self._made: dict[Any, Any] = {}
+
+    def apply(self, cell, key: Any, make) -> None:
+        made = self._made.get(key)
+        if made is None:
+            make(cell)
+            self._made[key] = cell._style
+        else:
+            cell._style = copy(made)
+
+
 def display_width(value: Any) -> int:
     """How many Latin-character columns a value takes: a CJK character takes about two."""
     text = "" if value is None else str(value)
@@ -63,11 +82,13 @@ def write_table(
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(vertical="center")
     r = header_row
+    styles = Styles()
     for r, values in enumerate(rows, start=header_row + 1):
         for c, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
             cell = ws.cell(r, c, value)
             if column.number_format and value is not None and value != "":
-                cell.number_format = column.number_format
+                fmt = column.number_format
+                styles.apply(cell, fmt, lambda cell, fmt=fmt: setattr(cell, "number_format", fmt))
             widths[c - 1] = max(widths[c - 1], display_width(value))
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     last = get_column_letter(len(columns))
