@@ -15,10 +15,21 @@ cli = typer.Typer(help="ParkGrid 园区产改网格化管理平台", no_args_is_
 @cli.command()
 def migrate() -> None:
     """Brings the database to the newest migration."""
+
+    from sqlmodel import Session
+
+    from app.assessment import scores
     from app.core.migrate import upgrade
 
-    upgrade(get_engine())
+    engine = get_engine()
+    upgrade(engine)
     typer.echo("database is at the newest migration")
+    # A migration may empty the stored scores (they are derived): store them again.
+    with Session(writer(engine)) as session:
+        stored = scores.store_unscored(session)
+        session.commit()
+    if stored:
+        typer.echo(f"stored the scores of {stored} periods")
 
 
 @cli.command()

@@ -5,6 +5,8 @@ from sqlmodel import SQLModel
 from app.accounts.models import LoginFailure, User, UserScope, UserSession
 from app.assessment.models import (
     AdjustmentCount,
+    AspectScore,
+    DistrictAspectScore,
     DistrictScore,
     Evidence,
     IndicatorValue,
@@ -34,8 +36,10 @@ __all__ = [
     "AdjustmentCount",
     "Area",
     "Aspect",
+    "AspectScore",
     "AuditLog",
     "Demand",
+    "DistrictAspectScore",
     "DistrictScore",
     "Enterprise",
     "Evidence",

@@ -56,7 +56,7 @@ def rankings(
                 score=d.score,
                 tier=d.tier.name if d.tier else None,
                 rank=d.rank,
-                parks=len(d.parks),
+                parks=d.park_count,
             )
             for d in res.districts
         ],
@@ -69,8 +69,8 @@ def rankings(
                 tier=r.tier.name if r.tier else None,
                 rank_city=r.rank_city,
                 rank_district=r.rank_district,
-                has_data=r.score.has_data,
+                has_data=r.has_data,
             )
-            for r in res.parks
+            for r in res.parks()
         ],
     )

@@ -132,13 +132,24 @@ class AdjustmentCount(SQLModel, table=True):
 
 
 class Score(SQLModel, table=True):
-    """A park's stored result for a period, recomputed whenever an input changes."""
+    """A park's stored result for a period, recomputed whenever an input changes.
 
-    __table_args__ = (sa.UniqueConstraint("park_id", "period_id", name="uq_score"),)
+    Pages read these rows and never score: everything they show is here, or in the
+    aspect rows below, so a page reads only the rows it shows.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("park_id", "period_id", name="uq_score"),
+        # A league table is a page of a period's rows in rank order, in the city or a district.
+        sa.Index("ix_score_period_rank", "period_id", "rank_city"),
+        sa.Index("ix_score_period_district", "period_id", "district_id", "rank_district"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     park_id: int = Field(foreign_key="park.id", index=True)
     period_id: int = Field(foreign_key="period.id", index=True)
+    # The park's district when scored (a park may hang under a street of it).
+    district_id: int = Field(foreign_key="area.id")
     framework_id: int = Field(foreign_key="framework.id")
     base: float  # the indicators' points
     adjustment: float  # bonus minus deduction, capped per item
@@ -147,6 +158,8 @@ class Score(SQLModel, table=True):
     rank_city: int
     rank_district: int
     has_data: bool
+    # Reports of the year so far first submitted after their deadline.
+    late: int = 0
     # Per indicator id: points; per adjustment id: signed points. Keys are strings (JSON).
     points: dict[str, float] = Field(default_factory=dict, sa_type=sa.JSON)
     adjustments: dict[str, float] = Field(default_factory=dict, sa_type=sa.JSON)
@@ -164,6 +177,45 @@ class DistrictScore(SQLModel, table=True):
     tier: str = Field(default="", max_length=20)
     rank: int | None = None
     parks: int = 0
+
+
+class AspectScore(SQLModel, table=True):
+    """A park's points in one aspect of the framework for a period, and its ranks by them."""
+
+    __tablename__ = "aspect_score"
+    __table_args__ = (
+        sa.UniqueConstraint("park_id", "period_id", "aspect_id", name="uq_aspect_score"),
+        sa.Index("ix_aspect_score_rank", "period_id", "aspect_id", "rank_city"),
+    )
+
+    # Few indexes: a period's rows are rewritten at every recompute (18,000 at 2,000 parks).
+    # The unique key finds a park's rows, the rank index a league table's.
+    id: int | None = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id")
+    period_id: int = Field(foreign_key="period.id")
+    aspect_id: int = Field(foreign_key="aspect.id", ondelete="CASCADE")
+    district_id: int = Field(foreign_key="area.id")
+    points: float
+    rank_city: int
+    rank_district: int
+
+
+class DistrictAspectScore(SQLModel, table=True):
+    """A district's mean points in one aspect for a period, and its rank by them."""
+
+    __tablename__ = "district_aspect_score"
+    __table_args__ = (
+        sa.UniqueConstraint("area_id", "period_id", "aspect_id", name="uq_district_aspect_score"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    period_id: int = Field(foreign_key="period.id", index=True)
+    aspect_id: int = Field(foreign_key="aspect.id", index=True, ondelete="CASCADE")
+    score: float | None = None  # the mean, rounded as scores are, which ranks districts
+    # The sum of the parks' points: shares of full marks are taken from it unrounded.
+    total: float = 0.0
+    rank: int | None = None
 
 
 class YearPublication(SQLModel, table=True):

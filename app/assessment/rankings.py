@@ -24,6 +24,10 @@ from app.geo.models import PARK_KIND_LABELS, PILOT_LEVEL_LABELS
 
 router = APIRouter()
 
+# The park table comes in pages; the chart shows the first parks and the reader's own.
+PER_PAGE = 50
+CHART_PARKS = 20
+
 
 @dataclass
 class Asked:
@@ -34,6 +38,8 @@ class Asked:
     kind: str | None = None
     pilot: str | None = None
     by: str | None = None
+    q: str | None = None
+    page: str | None = None
 
 
 AskedDep = Annotated[Asked, Depends()]
@@ -55,6 +61,7 @@ def _chosen(period: Period, f: rs.Filters) -> dict[str, str]:
         "kind": f.kind.value if f.kind else "",
         "pilot": f.pilot.value if f.pilot else "",
         "by": str(f.aspect.id) if f.aspect else rs.TOTAL,
+        "q": f.search,
     }
 
 
@@ -74,29 +81,62 @@ def summary(rk: rs.Rankings) -> str:
             f"{_('District')}：{f.district.name if f.district else everything}",
             f"{_('Park kind')}：{_(PARK_KIND_LABELS[f.kind]) if f.kind else everything}",
             f"{_('Pilot level')}：{_(PILOT_LEVEL_LABELS[f.pilot]) if f.pilot else everything}",
+            *([f"{_('Park name')}：{f.search}"] if f.search else []),
         ]
     )
 
 
 def _figure(request: Request, rk: rs.Rankings, visible: geo.Visible) -> dict | None:
-    rows = rk.parks
+    # The first parks and the reader's own (a district office's, a park's): a chart of
+    # 2,000 bars would say nothing and weigh a megabyte.
+    own = (
+        visible.parks
+        if isinstance(visible.parks, set) and len(visible.parks) <= CHART_PARKS
+        else ()
+    )
+    rows = rs.top(res=rk.results, filters=rk.filters, n=CHART_PARKS, own=own)
     if not rows:
         return None
     aspect = rk.filters.aspect
+    # Links are built from one URL, not one url_for per bar.
+    park_url = str(request.url_for("park", park_id=0))[:-1]
     figure = charts.ranking_bar(
         [r.park.name for r in rows],
         [r.score for r in rows],
         [r.tier.colour if r.tier else "grey" for r in rows],
-        urls=[
-            str(request.url_for("park", park_id=r.park.id)) if r.park.id in visible.parks else ""
-            for r in rows
-        ],
+        urls=[f"{park_url}{r.park.id}" if r.park.id in visible.parks else "" for r in rows],
         axis_title=_("{aspect} points").format(aspect=aspect.name) if aspect else _("Score"),
     )
     if rk.out_of is not None:
         # The bar chart is scaled for totals out of 100; an aspect is out of its weights.
         figure["layout"]["xaxis"]["range"] = [0, rk.out_of * 1.1]
     return figure
+
+
+def _filters(session: Session, period: Period, asked: Asked) -> rs.Filters:
+    # Bad filters raise Invalid: the page shows them in its form, a download answers 422.
+    return rs.parse_filters(
+        session=session,
+        period=period,
+        district=asked.district,
+        kind=asked.kind,
+        pilot=asked.pilot,
+        by=asked.by,
+        q=asked.q,
+    )
+
+
+def _page_number(text: str | None) -> int:
+    """The page asked for: a whole number from 1 (a page past the last shows the last)."""
+    if not text:
+        return 1
+    if not text.isdigit() or len(text) > 6 or int(text) < 1:
+        raise Invalid({"page": _("The page number must be a whole number from 1.")})
+    return int(text)
+
+
+def _page_url(base: str, chosen: dict[str, str], page: int) -> str:
+    return f"{base}?{_query(chosen | {'page': str(page)})}"
 
 
 @router.get("/rankings", response_class=HTMLResponse, name="rankings")
@@ -122,20 +162,16 @@ def rankings_page(request: Request, session: SessionDep, who: Who, asked: AskedD
     status = 200
     if period is not None:
         try:
-            filters = rs.parse_filters(
-                session=session,
-                period=period,
-                district=asked.district,
-                kind=asked.kind,
-                pilot=asked.pilot,
-                by=asked.by,
-            )
+            filters = _filters(session, period, asked)
+            page = _page_number(asked.page)
         except Invalid as exc:
             # The page stays usable: the form is shown again with what was wrong.
             context["errors"] = exc.errors
             status = 422
         else:
-            rk = rs.rankings(session=session, period=period, filters=filters)
+            rk = rs.rankings(
+                session=session, period=period, filters=filters, page=page, per_page=PER_PAGE
+            )
             visible = geo.visible(session=session, who=who)
             chosen = _chosen(period, filters)
             context.update(
@@ -145,6 +181,7 @@ def rankings_page(request: Request, session: SessionDep, who: Who, asked: AskedD
                 summary=summary(rk),
                 figure=_figure(request, rk, visible),
                 export_url=f"{request.url_for('rankings_xlsx')}?{_query(chosen)}",
+                page_url=lambda n: _page_url(str(request.url_for("rankings")), chosen, n),
                 csv_url=f"{request.url_for('rankings_csv')}?{_query(chosen)}",
             )
     template = "assessment/_rankings_table.html" if is_htmx(request) else "assessment/rankings.html"
@@ -157,15 +194,7 @@ def _ranked(session: Session, asked: Asked) -> rs.Rankings:
     if period is None:
         raise HTTPException(404, _("No indicator values have been recorded yet."))
     # Bad filters raise Invalid: the app answers 422 naming each one.
-    filters = rs.parse_filters(
-        session=session,
-        period=period,
-        district=asked.district,
-        kind=asked.kind,
-        pilot=asked.pilot,
-        by=asked.by,
-    )
-    return rs.rankings(session=session, period=period, filters=filters)
+    return rs.rankings(session=session, period=period, filters=_filters(session, period, asked))
 
 
 @router.get("/rankings.xlsx", name="rankings_xlsx")

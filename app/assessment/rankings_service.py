@@ -1,8 +1,7 @@
 """League tables of a period: filters, rankings by total or by one aspect, and movement."""
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TypeVar
 
@@ -21,7 +20,10 @@ E = TypeVar("E", bound=StrEnum)
 
 # The value of `by` that ranks by the total score rather than by one aspect.
 TOTAL = "total"
+# A park's name is at most 80 characters: a longer search matches nothing and is refused.
+SEARCH_MAX = 80
 FILTER_LABELS = {
+    "q": N_("Park name"),
     "district": N_("District"),
     "kind": N_("Park kind"),
     "pilot": N_("Pilot level"),
@@ -37,19 +39,14 @@ class Filters:
     kind: ParkKind | None = None
     pilot: PilotLevel | None = None
     aspect: Aspect | None = None
-
-    def keeps(self, park: Park, district: Area) -> bool:
-        """Whether a park passes the district, kind and pilot filters."""
-        return (
-            (self.district is None or district.id == self.district.id)
-            and (self.kind is None or park.kind == self.kind)
-            and (self.pilot is None or park.pilot_level == self.pilot)
-        )
+    search: str = ""  # part of a park's name
 
     @property
     def narrowed(self) -> bool:
         """Whether any filter hides parks."""
-        return any(f is not None for f in (self.district, self.kind, self.pilot))
+        return bool(self.search) or any(
+            f is not None for f in (self.district, self.kind, self.pilot)
+        )
 
 
 def aspects(*, session: Session, framework_id: int | None) -> list[Aspect]:
@@ -94,6 +91,7 @@ def parse_filters(
     kind: str | None = None,
     pilot: str | None = None,
     by: str | None = None,
+    q: str | None = None,
 ) -> Filters:
     """Turns the query's filter values into Filters, or raises Invalid naming each bad one."""
     errors: dict[str, str] = {}
@@ -120,73 +118,14 @@ def parse_filters(
         aspect = _aspect(session, by, aspects(session=session, framework_id=period.framework_id))
         if aspect is None:
             bad("by")
+    search, key = (q or "").strip(), "q"
+    if len(search) > SEARCH_MAX:
+        errors[key] = _("{field} is at most {n} characters.").format(
+            field=_(FILTER_LABELS[key]), n=SEARCH_MAX
+        )
     if errors:
         raise Invalid(errors)
-    return Filters(district=area, kind=park_kind, pilot=level, aspect=aspect)
-
-
-@dataclass(frozen=True)
-class AspectRanks:
-    """One aspect's league tables: parks in the city and in their district, districts."""
-
-    scores: dict[int, float]  # park → the aspect's points
-    city: dict[int, int]  # park → rank in the city
-    district: dict[int, int]  # park → rank in its district
-    district_scores: dict[int, float]  # district → mean of its parks' aspect points
-    district_ranks: dict[int, int]  # district → rank in the city
-
-
-def rank_by_aspect(
-    *,
-    points: Mapping[int, Mapping[int, float]],
-    district_of: Mapping[int, int],
-    indicator_ids: Iterable[int],
-) -> AspectRanks:
-    """Ranks parks (points: park → indicator → points) and districts by one aspect's points."""
-    keys = set(indicator_ids)
-    # Sum points already rounded for display, then round again, as scoring.score does, so
-    # two parks that read the same also rank the same.
-    scores = {
-        park: round(sum(p for ind, p in pts.items() if ind in keys), scoring.PRECISION)
-        for park, pts in points.items()
-    }
-    members: dict[int, list[int]] = defaultdict(list)
-    for park in scores:
-        members[district_of[park]].append(park)
-    local: dict[int, int] = {}
-    for parks in members.values():
-        local |= scoring.ranks({p: scores[p] for p in parks})
-    means = {
-        d: mean
-        for d, parks in members.items()
-        if (mean := scoring.mean([scores[p] for p in parks])) is not None
-    }
-    return AspectRanks(
-        scores=scores,
-        city=scoring.ranks(scores),
-        district=local,
-        district_scores=means,
-        district_ranks=scoring.ranks(means),
-    )
-
-
-def aspect_ranks(
-    *, session: Session, res: assessment.PeriodResults, name: str
-) -> AspectRanks | None:
-    """A period's ranking by the aspect of this name in its framework; None if it has none."""
-    framework_id = res.framework.id if res.framework else None
-    aspect = next(
-        (a for a in aspects(session=session, framework_id=framework_id) if a.name == name), None
-    )
-    return None if aspect is None else _ranked(res, aspect.id)
-
-
-def _ranked(res: assessment.PeriodResults, aspect_id: int | None) -> AspectRanks:
-    return rank_by_aspect(
-        points={r.park.id: r.score.points for r in res.parks},
-        district_of={r.park.id: r.district.id for r in res.parks},
-        indicator_ids=[i.id for i in res.indicators if i.aspect_id == aspect_id],
-    )
+    return Filters(district=area, kind=park_kind, pilot=level, aspect=aspect, search=search)
 
 
 @dataclass(frozen=True)
@@ -236,7 +175,7 @@ class DistrictRow:
 
     @property
     def parks(self) -> int:
-        return len(self.result.parks)
+        return self.result.park_count
 
     @property
     def tier(self) -> Tier | None:
@@ -254,86 +193,95 @@ class Rankings:
     # Full marks of the score column when ranking by an aspect (its indicators' weights).
     out_of: float | None
     districts: list[DistrictRow]
-    parks: list[ParkRow]  # only the parks the filters keep, best first
+    parks: list[ParkRow]  # the page of the parks the filters keep, best first
+    matched: int = 0  # how many parks the filters keep, on every page
+    page: int = 1
+    per_page: int | None = None
 
     @property
     def period(self) -> Period:
         return self.results.period
 
-
-def _by_total(res: assessment.PeriodResults) -> tuple[list[DistrictRow], list[ParkRow]]:
-    districts = [DistrictRow(d, d.score, d.rank, d.previous_rank) for d in res.districts]
-    parks = [
-        ParkRow(
-            r,
-            r.total,
-            r.rank_city,
-            r.rank_district,
-            r.previous_rank_city,
-            r.previous_rank_district,
-        )
-        for r in res.parks
-    ]
-    return districts, parks
+    @property
+    def pages(self) -> int:
+        if not self.per_page:
+            return 1
+        return max(1, -(-self.matched // self.per_page))
 
 
-def _by_aspect(
-    session: Session, res: assessment.PeriodResults, aspect: Aspect
-) -> tuple[list[DistrictRow], list[ParkRow]]:
-    now = _ranked(res, aspect.id)
-    # The previous period may be another year, scored by another framework: its aspect of
-    # the same name is the one to compare with.
-    prev_period = assessment.previous_period(session=session, period=res.period)
-    prev = (
-        aspect_ranks(
-            session=session,
-            res=assessment.results(session=session, period=prev_period),
-            name=aspect.name,
-        )
-        if prev_period is not None
-        else None
+def _park_row(r: assessment.ParkResult, aspect: Aspect | None) -> ParkRow:
+    return ParkRow(
+        r,
+        r.aspect_points if aspect is not None and r.aspect_points is not None else r.total,
+        r.rank_city,
+        r.rank_district,
+        r.previous_rank_city,
+        r.previous_rank_district,
     )
-    parks = sorted(
-        (
-            ParkRow(
-                r,
-                now.scores[r.park.id],
-                now.city[r.park.id],
-                now.district[r.park.id],
-                prev.city.get(r.park.id) if prev else None,
-                prev.district.get(r.park.id) if prev else None,
-            )
-            for r in res.parks
-        ),
-        key=lambda row: (row.rank_city, row.park.name),
-    )
-    districts = sorted(
-        (
-            DistrictRow(
-                d,
-                now.district_scores.get(d.district.id),
-                now.district_ranks.get(d.district.id),
-                prev.district_ranks.get(d.district.id) if prev else None,
-            )
-            for d in res.districts
-        ),
-        key=lambda row: (row.rank is None, row.rank or 0, row.district.sort_order),
-    )
-    return districts, parks
 
 
-def rankings(*, session: Session, period: Period, filters: Filters) -> Rankings:
-    """The district and park league tables of a period, by total or by one aspect.
+def _district_rows(res: assessment.PeriodResults, aspect: Aspect | None) -> list[DistrictRow]:
+    found = res.districts if aspect is None else res.district_aspects(aspect)
+    return [DistrictRow(d, d.score, d.rank, d.previous_rank) for d in found]
+
+
+def rankings(
+    *,
+    session: Session,
+    period: Period,
+    filters: Filters,
+    page: int = 1,
+    per_page: int | None = None,
+) -> Rankings:
+    """The district and park league tables of a period, by total or by one aspect: the
+    parks as a page of `per_page` (all of them without one), read from the stored ranks.
 
     Filters hide parks but never re-rank them: a park keeps its rank in the city and in its
     district. The district table is the whole city's, whatever the filters.
     """
     res = assessment.results(session=session, period=period)
-    out_of = None
-    if filters.aspect is None:
-        districts, parks = _by_total(res)
+    query = assessment.ParkQuery(
+        district_id=filters.district.id if filters.district else None,
+        kind=filters.kind,
+        pilot=filters.pilot,
+        search=filters.search,
+        aspect=filters.aspect,
+    )
+    matched = res.count(query)
+    if per_page:
+        page = min(max(page, 1), max(1, -(-matched // per_page)))
+        query = replace(query, limit=per_page, offset=(page - 1) * per_page)
     else:
-        districts, parks = _by_aspect(session, res, filters.aspect)
+        page = 1
+    out_of = None
+    if filters.aspect is not None:
         out_of = sum(i.weight for i in res.indicators if i.aspect_id == filters.aspect.id)
-    shown = [row for row in parks if filters.keeps(row.park, row.district)]
-    return Rankings(res, filters, out_of, districts, shown)
+    return Rankings(
+        res,
+        filters,
+        out_of,
+        _district_rows(res, filters.aspect),
+        [_park_row(r, filters.aspect) for r in res.parks(query)],
+        matched=matched,
+        page=page,
+        per_page=per_page,
+    )
+
+
+def top(
+    *, res: assessment.PeriodResults, filters: Filters, n: int, own: Iterable[int] = ()
+) -> list[ParkRow]:
+    """The first n parks the filters keep, and the reader's own parks below them."""
+    query = assessment.ParkQuery(
+        district_id=filters.district.id if filters.district else None,
+        kind=filters.kind,
+        pilot=filters.pilot,
+        search=filters.search,
+        aspect=filters.aspect,
+    )
+    rows = res.parks(replace(query, limit=n))
+    shown = {r.park.id for r in rows}
+    mine = tuple(sorted(set(own) - shown))[:n]
+    if mine:
+        rows += res.parks(replace(query, park_ids=mine))
+    return [_park_row(r, filters.aspect) for r in rows]

@@ -8,9 +8,10 @@ A published year changes no more. Every change is audited and rescored at once.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.assessment import measures, scores
 from app.assessment.calendar import working_day
@@ -21,6 +22,7 @@ from app.assessment.models import (
     ParkReport,
     Period,
     ReportState,
+    Score,
     ValueOrigin,
     YearPublication,
 )
@@ -592,6 +594,34 @@ class Completeness:
 
     def pct(self, n: int) -> float | None:
         return round(100.0 * n / self.expected, 1) if self.expected else None
+
+
+def tally(*, session: Session, period: Period, district_id: int | None = None) -> Completeness:
+    """The city's reports (or one district's) for a period, counted by the database in one
+    statement: a dashboard's cost does not grow with the number of parks. A district's
+    parks are those its stored scores name."""
+    # A first submission is on time up to the end of the deadline's day in Beijing.
+    cutoff = datetime.combine(period.deadline + timedelta(days=1), time(), tzinfo=LOCAL_TZ)
+    first = col(ParkReport.first_submitted_at)
+    stmt = (
+        select(
+            func.count(col(Park.id)),
+            func.count(first),
+            func.count(first).filter(first < cutoff),
+            func.count(col(ParkReport.id)).filter(ParkReport.state == ReportState.approved),
+        )
+        .select_from(Park)
+        .outerjoin(
+            ParkReport,
+            (col(ParkReport.park_id) == Park.id) & (col(ParkReport.period_id) == period.id),
+        )
+    )
+    if district_id is not None:
+        stmt = stmt.join(
+            Score, (col(Score.park_id) == Park.id) & (col(Score.period_id) == period.id)
+        ).where(Score.district_id == district_id)
+    expected, submitted, on_time, approved = session.execute(stmt).one()
+    return Completeness(expected, submitted, on_time, approved)
 
 
 def completeness(

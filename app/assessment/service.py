@@ -1,14 +1,33 @@
-"""Assessment results as pages read them: stored scores with tiers, ranks and movement."""
+"""Assessment results as pages read them: stored scores with tiers, ranks and movement.
 
+Pages never score. Everything they show was stored when an input changed (see
+`scores`), and each reader here selects only the rows a page shows: one park, one
+district's parks, a page of a league table. The previous period's ranks come in the same
+statement, joined on the park, so movement needs no second pass. A page therefore costs
+the same with 15 parks or 2,000.
+"""
+
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
+from sqlalchemy import and_, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.assessment import scores, scoring
-from app.assessment.models import DistrictScore, IndicatorValue, Period, Score
-from app.framework.models import Framework, Indicator, Tier
-from app.geo import service as geo_service
-from app.geo.models import Area, Park
+from app.assessment.models import (
+    AspectScore,
+    DistrictAspectScore,
+    DistrictScore,
+    IndicatorValue,
+    ParkReport,
+    Period,
+    Score,
+    ValueOrigin,
+)
+from app.framework.models import Aspect, Framework, Indicator, Tier
+from app.geo.models import Area, Park, ParkKind, PilotLevel
 
 
 def periods(*, session: Session) -> list[Period]:
@@ -48,6 +67,8 @@ class ParkResult:
     district: Area
     score: scoring.Score
     tier: Tier | None
+    # The values that count, by indicator id: read for one park's page only (empty in a
+    # league table's rows).
     values: dict[int, float]
     rank_city: int = 0
     rank_district: int = 0
@@ -56,10 +77,17 @@ class ParkResult:
     adjustments: dict[int, float] = field(default_factory=dict)
     previous_rank_city: int | None = None
     previous_rank_district: int | None = None
+    late: int = 0
+    # When ranked by one aspect: the park's points in it (its ranks are then the aspect's).
+    aspect_points: float | None = None
 
     @property
     def total(self) -> float:
         return self.score.total
+
+    @property
+    def has_data(self) -> bool:
+        return self.score.has_data
 
     @property
     def movement_city(self) -> str:
@@ -75,29 +103,353 @@ class DistrictResult:
     district: Area
     score: float | None
     tier: Tier | None
-    parks: list[ParkResult] = field(default_factory=list)
+    park_count: int = 0
     rank: int | None = None
     previous_rank: int | None = None
+    # Reads the district's parks when a page asks for them (see PeriodResults.district).
+    load: Callable[[], list[ParkResult]] | None = field(default=None, repr=False)
+
+    @cached_property
+    def parks(self) -> list[ParkResult]:
+        """The district's parks, best first: one query, on first use."""
+        return self.load() if self.load else []
 
     @property
     def movement(self) -> str:
         return scoring.movement(self.rank, self.previous_rank)
 
 
-@dataclass
-class PeriodResults:
-    period: Period
-    framework: Framework | None
-    indicators: list[Indicator]
-    tiers: list[Tier]
-    parks: list[ParkResult]
-    districts: list[DistrictResult]
+@dataclass(frozen=True)
+class ParkQuery:
+    """Which parks of a league table to read: filters, then a page of the rest in rank order.
 
-    def park(self, park_id: int) -> ParkResult | None:
-        return next((r for r in self.parks if r.park.id == park_id), None)
+    `search` matches a park's name; `limit` None reads every park that passes.
+    """
+
+    district_id: int | None = None
+    kind: ParkKind | None = None
+    pilot: PilotLevel | None = None
+    search: str = ""
+    park_ids: tuple[int, ...] | None = None
+    limit: int | None = None
+    offset: int = 0
+    # Rank by this aspect's points instead of the total.
+    aspect: Aspect | None = None
+    # From the bottom of the table up (the last parks), still returned best first.
+    from_bottom: bool = False
+
+
+class PeriodResults:
+    """A period's stored results, read narrowly: the framework and the districts (a few
+    dozen rows) at once, parks only as a page asks for them."""
+
+    def __init__(self, session: Session, period: Period):
+        self.session = session
+        self.period = period
+        fid = period.framework_id or -1
+        self.framework: Framework | None = (
+            session.get(Framework, period.framework_id) if period.framework_id else None
+        )
+        self.indicators: list[Indicator] = list(
+            session.exec(
+                select(Indicator)
+                .where(Indicator.framework_id == fid)
+                .order_by(col(Indicator.sort_order))
+            )
+        )
+        self.tiers: list[Tier] = sorted(
+            session.exec(select(Tier).where(Tier.framework_id == fid)), key=lambda t: -t.min_score
+        )
+        self._tier = {t.name: t for t in self.tiers}
+        self._previous = previous_period(session=session, period=period)
+
+    # --- districts -------------------------------------------------------------------------
+
+    @cached_property
+    def districts(self) -> list[DistrictResult]:
+        """Every district's result, best first (districts with no park last)."""
+        prev = aliased(DistrictScore)
+        rows = self.session.exec(
+            select(DistrictScore, Area, prev.rank)
+            .join(Area, col(Area.id) == DistrictScore.area_id)
+            .outerjoin(
+                prev,
+                and_(
+                    col(prev.area_id) == DistrictScore.area_id,
+                    col(prev.period_id) == self._previous_id,
+                ),
+            )
+            .where(DistrictScore.period_id == self.period.id)
+        )
+        found = [
+            DistrictResult(
+                district=area,
+                score=d.score,
+                tier=self._tier.get(d.tier),
+                park_count=d.parks,
+                rank=d.rank,
+                previous_rank=previous,
+                load=self._district_loader(area.id),
+            )
+            for d, area, previous in rows
+        ]
+        found.sort(key=lambda d: (d.rank is None, d.rank or 0, d.district.sort_order))
+        return found
+
+    def _district_loader(self, area_id: int) -> Callable[[], list[ParkResult]]:
+        return lambda: self.parks(ParkQuery(district_id=area_id), order_in_district=True)
 
     def district(self, area_id: int) -> DistrictResult | None:
         return next((d for d in self.districts if d.district.id == area_id), None)
+
+    @cached_property
+    def park_count(self) -> int:
+        """How many parks the period ranks (the "of N" of a rank in the city)."""
+        return sum(d.park_count for d in self.districts)
+
+    # --- parks -----------------------------------------------------------------------------
+
+    @property
+    def _previous_id(self) -> int:
+        return self._previous.id if self._previous else -1
+
+    def _park_select(self, q: ParkQuery, columns: tuple = ()):
+        prev = aliased(Score)
+        stmt = (
+            select(Score, Park, Area, prev.rank_city, prev.rank_district, *columns)
+            .select_from(Score)
+            .join(Park, col(Park.id) == Score.park_id)
+            .join(Area, col(Area.id) == Score.district_id)
+            .outerjoin(
+                prev,
+                and_(col(prev.park_id) == Score.park_id, col(prev.period_id) == self._previous_id),
+            )
+            .where(Score.period_id == self.period.id)
+        )
+        if q.district_id is not None:
+            stmt = stmt.where(Score.district_id == q.district_id)
+        if q.kind is not None:
+            stmt = stmt.where(Park.kind == q.kind)
+        if q.pilot is not None:
+            stmt = stmt.where(Park.pilot_level == q.pilot)
+        if q.park_ids is not None:
+            stmt = stmt.where(col(Score.park_id).in_(q.park_ids))
+        if q.search.strip():
+            stmt = stmt.where(col(Park.name).contains(q.search.strip(), autoescape=True))
+        return stmt
+
+    def parks(self, q: ParkQuery | None = None, *, order_in_district: bool = False):
+        """The parks the query keeps, best first, by total (or rank in their district)."""
+        q = q or ParkQuery()
+        if q.aspect is not None:
+            return self._aspect_parks(q)
+        stmt = self._park_select(q)
+        rank = col(Score.rank_district) if order_in_district else col(Score.rank_city)
+        stmt = (
+            stmt.order_by(rank.desc(), col(Park.name).desc())
+            if q.from_bottom
+            else stmt.order_by(rank, col(Park.name))
+        )
+        stmt = stmt.offset(q.offset).limit(q.limit)
+        found = [self._row(*r) for r in self.session.exec(stmt)]
+        return found[::-1] if q.from_bottom else found
+
+    def count(self, q: ParkQuery | None = None) -> int:
+        """How many parks the query keeps (before its page)."""
+        q = q or ParkQuery()
+        stmt = self._park_select(q).with_only_columns(func.count(col(Score.id)))
+        return self.session.execute(stmt).scalar_one()
+
+    def _row(
+        self, s: Score, park: Park, area: Area, prev_city, prev_district, *_extra
+    ) -> ParkResult:
+        points = {int(k): v for k, v in s.points.items()}
+        return ParkResult(
+            park=park,
+            district=area,
+            # A league table's row knows whether any value counted, not which: its
+            # `missing` is every indicator or none.
+            score=scoring.Score(
+                total=s.total, points=points, missing=() if s.has_data else tuple(points)
+            ),
+            tier=self._tier.get(s.tier),
+            values={},
+            rank_city=s.rank_city,
+            rank_district=s.rank_district,
+            base=s.base,
+            adjustment=s.adjustment,
+            adjustments={int(k): v for k, v in s.adjustments.items()},
+            previous_rank_city=prev_city,
+            previous_rank_district=prev_district,
+            late=s.late,
+        )
+
+    def park(self, park_id: int) -> ParkResult | None:
+        """One park's result with the values that counted for it."""
+        found = self.parks(ParkQuery(park_ids=(park_id,)))
+        return self.with_values(found)[0] if found else None
+
+    def with_values(self, rows: list[ParkResult]) -> list[ParkResult]:
+        """Fills these parks' counted values (and which indicators have none), in two
+        queries for them all."""
+        values = counted_values(self.session, self.period, [r.park.id for r in rows])
+        for r in rows:
+            r.values = values.get(r.park.id, {})
+            r.score = scoring.Score(
+                total=r.score.total,
+                points=r.score.points,
+                missing=tuple(i.id for i in self.indicators if i.id not in r.values),
+            )
+        return rows
+
+    # --- aspects ---------------------------------------------------------------------------
+
+    def _aspect_parks(self, q: ParkQuery) -> list[ParkResult]:
+        """Parks ranked by one aspect: their ranks and points in it (the previous period's
+        ranks by the aspect of the same name, which may be another year's framework)."""
+        aspect = q.aspect
+        assert aspect is not None
+        now = aliased(AspectScore)
+        before = aliased(AspectScore)
+        stmt = (
+            self._park_select(
+                q,
+                (
+                    now.points,
+                    now.rank_city,
+                    now.rank_district,
+                    before.rank_city,
+                    before.rank_district,
+                ),
+            )
+            .join(
+                now, and_(col(now.park_id) == Score.park_id, col(now.period_id) == self.period.id)
+            )
+            .where(col(now.aspect_id) == aspect.id)
+            .outerjoin(
+                before,
+                and_(
+                    col(before.park_id) == Score.park_id,
+                    col(before.period_id) == self._previous_id,
+                    col(before.aspect_id) == self._previous_aspect_id(aspect),
+                ),
+            )
+        )
+        stmt = (
+            (
+                stmt.order_by(col(now.rank_city).desc(), col(Park.name).desc())
+                if q.from_bottom
+                else stmt.order_by(col(now.rank_city), col(Park.name))
+            )
+            .offset(q.offset)
+            .limit(q.limit)
+        )
+        found = []
+        for s, park, area, _pc, _pd, points, rc, rd, prc, prd in self.session.exec(stmt):
+            row = self._row(s, park, area, prc, prd)
+            row.aspect_points, row.rank_city, row.rank_district = points, rc, rd
+            found.append(row)
+        return found[::-1] if q.from_bottom else found
+
+    def _previous_aspect_id(self, aspect: Aspect) -> int:
+        """The aspect of the same name in the previous period's framework (-1 for none)."""
+        if self._previous is None or self._previous.framework_id is None:
+            return -1
+        found = self.session.exec(
+            select(Aspect.id).where(
+                Aspect.framework_id == self._previous.framework_id, Aspect.name == aspect.name
+            )
+        ).first()
+        return found if found is not None else -1
+
+    def district_aspects(self, aspect: Aspect) -> list[DistrictResult]:
+        """Every district ranked by one aspect: its mean points in it, best first."""
+        now = aliased(DistrictAspectScore)
+        before = aliased(DistrictAspectScore)
+        rows = self.session.exec(
+            select(now.area_id, now.score, now.rank, before.rank)
+            .select_from(now)
+            .outerjoin(
+                before,
+                and_(
+                    col(before.area_id) == now.area_id,
+                    col(before.period_id) == self._previous_id,
+                    col(before.aspect_id) == self._previous_aspect_id(aspect),
+                ),
+            )
+            .where(col(now.period_id) == self.period.id, col(now.aspect_id) == aspect.id)
+        )
+        by_area = {d.district.id: d for d in self.districts}
+        found = [
+            DistrictResult(
+                district=by_area[area_id].district,
+                score=score,
+                tier=by_area[area_id].tier,
+                park_count=by_area[area_id].park_count,
+                rank=rank,
+                previous_rank=previous,
+            )
+            for area_id, score, rank, previous in rows
+            if area_id in by_area
+        ]
+        found.sort(key=lambda d: (d.rank is None, d.rank or 0, d.district.sort_order))
+        return found
+
+    def aspect_sums(self) -> dict[int, dict[int, float]]:
+        """Every district's sum of its parks' points per aspect: district → aspect → points
+        (a mean is this over the district's park count)."""
+        found: dict[int, dict[int, float]] = {}
+        for area_id, aspect_id, total in self.session.exec(
+            select(
+                DistrictAspectScore.area_id,
+                DistrictAspectScore.aspect_id,
+                DistrictAspectScore.total,
+            ).where(DistrictAspectScore.period_id == self.period.id)
+        ):
+            found.setdefault(area_id, {})[aspect_id] = total
+        return found
+
+    def park_aspects(self, park_ids: list[int]) -> dict[int, dict[int, float]]:
+        """Some parks' points per aspect: park → aspect → points."""
+        found: dict[int, dict[int, float]] = {}
+        for park_id, aspect_id, points in self.session.exec(
+            select(AspectScore.park_id, AspectScore.aspect_id, AspectScore.points).where(
+                AspectScore.period_id == self.period.id, col(AspectScore.park_id).in_(park_ids)
+            )
+        ):
+            found.setdefault(park_id, {})[aspect_id] = points
+        return found
+
+
+def counted_values(
+    session: Session, period: Period, park_ids: list[int]
+) -> dict[int, dict[int, float]]:
+    """The values that count for some parks (park → indicator → value): computed ones
+    always, reported ones once the park's report is submitted (the rule of
+    scores.counted_values, read for these parks only)."""
+    if not park_ids:
+        return {}
+    submitted = set(
+        session.exec(
+            select(ParkReport.park_id).where(
+                ParkReport.period_id == period.id,
+                col(ParkReport.park_id).in_(park_ids),
+                col(ParkReport.state).in_(list(scores.COUNTING_STATES)),
+            )
+        )
+    )
+    found: dict[int, dict[int, float]] = {}
+    for park_id, indicator_id, value, origin in session.exec(
+        select(
+            IndicatorValue.park_id,
+            IndicatorValue.indicator_id,
+            IndicatorValue.value,
+            IndicatorValue.origin,
+        ).where(IndicatorValue.period_id == period.id, col(IndicatorValue.park_id).in_(park_ids))
+    ):
+        if origin == ValueOrigin.computed or park_id in submitted:
+            found.setdefault(park_id, {})[indicator_id] = value
+    return found
 
 
 def rules(indicators: list[Indicator]) -> list[scoring.Rule]:
@@ -108,107 +460,10 @@ def rules(indicators: list[Indicator]) -> list[scoring.Rule]:
     ]
 
 
-def _stored(session: Session, period: Period) -> scores.Computed | None:
-    rows = list(session.exec(select(Score).where(Score.period_id == period.id)))
-    if not rows:
-        return None
-    districts = list(
-        session.exec(select(DistrictScore).where(DistrictScore.period_id == period.id))
-    )
-    district_of = geo_service.district_of(session=session)
-    return scores.Computed(
-        parks=[
-            scores.Outcome(
-                park_id=r.park_id,
-                district_id=district_of[r.park_id].id,
-                base=r.base,
-                adjustment=r.adjustment,
-                total=r.total,
-                tier=r.tier,
-                has_data=r.has_data,
-                points={int(k): v for k, v in r.points.items()},
-                adjustments={int(k): v for k, v in r.adjustments.items()},
-                rank_city=r.rank_city,
-                rank_district=r.rank_district,
-            )
-            for r in rows
-        ],
-        districts=[
-            scores.DistrictOutcome(d.area_id, d.score, d.tier, d.parks, d.rank) for d in districts
-        ],
-    )
-
-
-def _previous_ranks(session: Session, period: Period) -> tuple[dict, dict, dict]:
-    prev = previous_period(session=session, period=period)
-    if prev is None:
-        return {}, {}, {}
-    rows = session.exec(select(Score).where(Score.period_id == prev.id))
-    city, district = {}, {}
-    for r in rows:
-        city[r.park_id], district[r.park_id] = r.rank_city, r.rank_district
-    areas = {
-        d.area_id: d.rank
-        for d in session.exec(select(DistrictScore).where(DistrictScore.period_id == prev.id))
-    }
-    return city, district, areas
-
-
 def results(*, session: Session, period: Period) -> PeriodResults:
-    """Scores, tiers, ranks and movement of every park and district for a period.
+    """A period's stored results, read as a page asks for them.
 
-    Read from the stored scores; a period never stored is computed on the fly. A park with
-    no values scores 0 and stays in the ranking, flagged by its score's `has_data`.
+    A park with no values scores 0 and stays in the ranking, flagged by its score's
+    `has_data`. A period with no framework has no stored results: every table is empty.
     """
-    inputs = scores.gather(session, period)
-    outcome = _stored(session, period) or scores.compute(session, period, inputs)
-    tiers = sorted(inputs.tiers, key=lambda t: -t.min_score)
-    tier_by_name = {t.name: t for t in tiers}
-    parks = {p.id: p for p in geo_service.parks(session=session)}
-    areas = {a.id: a for a in geo_service.districts(session=session)}
-    prev_city, prev_district, prev_areas = _previous_ranks(session, period)
-    missing_of = {i.id for i in inputs.indicators}
-
-    park_results = []
-    for o in outcome.parks:
-        values = scores.counted_values(inputs, o.park_id)
-        park_results.append(
-            ParkResult(
-                park=parks[o.park_id],
-                district=areas[o.district_id],
-                score=scoring.Score(
-                    total=o.total,
-                    points=o.points,
-                    missing=tuple(i for i in missing_of if i not in values),
-                ),
-                tier=tier_by_name.get(o.tier),
-                values=values,
-                rank_city=o.rank_city,
-                rank_district=o.rank_district,
-                base=o.base,
-                adjustment=o.adjustment,
-                adjustments=o.adjustments,
-                previous_rank_city=prev_city.get(o.park_id),
-                previous_rank_district=prev_district.get(o.park_id),
-            )
-        )
-    park_results.sort(key=lambda r: (r.rank_city, r.park.name))
-    district_results = []
-    for d in outcome.districts:
-        members = sorted(
-            (r for r in park_results if r.district.id == d.area_id), key=lambda r: r.rank_district
-        )
-        district_results.append(
-            DistrictResult(
-                district=areas[d.area_id],
-                score=d.score,
-                tier=tier_by_name.get(d.tier),
-                parks=members,
-                rank=d.rank,
-                previous_rank=prev_areas.get(d.area_id),
-            )
-        )
-    district_results.sort(key=lambda d: (d.rank is None, d.rank or 0, d.district.sort_order))
-    return PeriodResults(
-        period, inputs.framework, inputs.indicators, tiers, park_results, district_results
-    )
+    return PeriodResults(session, period)

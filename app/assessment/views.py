@@ -268,7 +268,9 @@ def explain(
         raise NotFound
     res = assessment.results(session=session, period=p)
     pr = res.park(park_id)
-    inputs = scores.gather(session, p)
+    # The one park's inputs, to show how each figure was reached (the figures themselves
+    # are the stored ones: nothing is scored here).
+    inputs = scores.gather(session, p, park_ids=[park_id])
     view = reports.load(session=session, who=who, park_id=park_id, period=p)
     rules = {r.key: r for r in scores.rules_for(inputs, park_id)}
     counted = scores.counted_values(inputs, park_id)

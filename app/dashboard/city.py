@@ -49,21 +49,21 @@ class Kpis:
 
 def kpis(*, session: Session, period: Period | None) -> Kpis:
     """The city's totals, with report timeliness for `period` (none without a period)."""
-    totals = roster.totals_by_park(session=session).values()
-    district_of = {pid: d.id for pid, d in geo.district_of(session=session).items()}
+    totals = roster.city_totals(session=session)
     expected = on_time = 0
     ahead = False
     if period is not None:
-        city = reports.completeness(session=session, period=period, district_of=district_of)[None]
+        city = reports.tally(session=session, period=period)
         expected, on_time = city.expected, city.on_time
         ahead = utcnow().astimezone(LOCAL_TZ).date() <= period.deadline
+    places = geo.counts(session=session)
     return Kpis(
-        districts=len(geo.districts(session=session)),
-        parks=len(district_of),
-        grids=sum(geo.grids_per_park(session=session).values()),
-        enterprises=sum(t.enterprises for t in totals),
-        workers=sum(t.workers for t in totals),
-        in_reform=sum(t.in_reform for t in totals),
+        districts=places.districts,
+        parks=places.parks,
+        grids=places.grids,
+        enterprises=totals.enterprises,
+        workers=totals.workers,
+        in_reform=totals.in_reform,
         period=period,
         reports_expected=expected,
         reports_on_time=on_time,
@@ -97,32 +97,32 @@ class AspectShares:
     city: list[float | None]
 
 
-def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 1) if values else None
-
-
 def aspect_shares(*, session: Session, res: assessment.PeriodResults) -> AspectShares:
     """The aspects of the period's framework, scored as the districts are: a district's share
     is the mean of its parks' shares, and the city's is the mean over every park, so a park
-    with no data counts as 0 here as it does in the ranking."""
+    with no data counts as 0 here as it does in the ranking. Read from the districts' stored
+    aspect means: a few rows, whatever the number of parks."""
     aspects = framework_aspects(
         session=session, framework_id=res.framework.id if res.framework else None
     )
-    members = {a.id: [i.id for i in res.indicators if i.aspect_id == a.id] for a in aspects}
     full = {a.id: sum(i.weight for i in res.indicators if i.aspect_id == a.id) for a in aspects}
-    by_district: dict[int, list[list[float]]] = defaultdict(lambda: [[] for _ in aspects])
-    every: list[list[float]] = [[] for _ in aspects]
-    for r in res.parks:
-        for k, a in enumerate(aspects):
-            if not full[a.id]:
-                continue
-            share = 100.0 * sum(r.score.points.get(i, 0.0) for i in members[a.id]) / full[a.id]
-            by_district[r.district.id][k].append(share)
-            every[k].append(share)
+    sums = res.aspect_sums()
+    counts = {d.district.id: d.park_count for d in res.districts}
+
+    def share(total: float, parks: int, aspect: Aspect) -> float | None:
+        if not parks or not full[aspect.id]:
+            return None
+        return round(100.0 * total / parks / full[aspect.id], 1)
+
+    every = sum(counts.get(d, 0) for d in sums)
     return AspectShares(
         aspects=aspects,
-        districts={d: [_mean(v) for v in cols] for d, cols in by_district.items()},
-        city=[_mean(v) for v in every],
+        districts={
+            d: [share(s.get(a.id, 0.0), counts[d], a) for a in aspects]
+            for d, s in sums.items()
+            if counts.get(d)
+        },
+        city=[share(sum(s.get(a.id, 0.0) for s in sums.values()), every, a) for a in aspects],
     )
 
 
@@ -152,8 +152,8 @@ def ends_of_ranking(
     res: assessment.PeriodResults, n: int = 5
 ) -> tuple[list[assessment.ParkResult], list[assessment.ParkResult]]:
     """The n best parks and the n last ones, in ranking order; with fewer than 2n parks
-    the two lists do not overlap."""
-    parks = res.parks
-    top = parks[:n]
-    bottom = parks[max(n, len(parks) - n) :]
+    the two lists do not overlap. Two small reads, whatever the number of parks."""
+    top = res.parks(assessment.ParkQuery(limit=n))
+    last = min(n, max(res.park_count - n, 0))
+    bottom = res.parks(assessment.ParkQuery(limit=last, from_bottom=True)) if last else []
     return top, bottom

@@ -129,8 +129,8 @@ def district(
         dres=res.district(area_id) if res else None,
         parks=parks,
         scorecard=card,
-        totals=roster.totals_by_park(session=session),
-        grids=geo.grids_per_park(session=session),
+        totals=roster.totals_by_park(session=session, park_ids=[r.park.id for r in parks]),
+        grids=geo.grids_per_park(session=session, park_ids=[r.park.id for r in parks]),
         district_count=len(res.districts) if res else 0,
         detail=_detail(session, who, area_id, res, links, park, indicator, card) if park else None,
     )

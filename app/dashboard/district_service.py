@@ -71,7 +71,7 @@ def ranked_parks(
 def park_in_district(*, session: Session, who: Principal, area_id: int, park_id: int) -> Park:
     """A park of this district in the reader's scope; NotFound for any other."""
     park = geo.get_park(session=session, who=who, park_id=park_id)
-    if geo.district_of(session=session)[park.id].id != area_id:
+    if geo.district_of_park(session=session, park=park).id != area_id:
         raise NotFound
     return park
 
@@ -109,11 +109,14 @@ class ScorecardRow:
     cells: list[Cell]
 
 
-def _targets(session: Session, indicator_ids: Iterable[int]) -> dict[tuple[int, int], float]:
+def _targets(
+    session: Session, indicator_ids: Iterable[int], park_ids: Iterable[int]
+) -> dict[tuple[int, int], float]:
     """(park, indicator) → the park's own target, where it has one."""
     rows = session.exec(
         select(TargetOverride.park_id, TargetOverride.indicator_id, TargetOverride.target).where(
-            col(TargetOverride.indicator_id).in_(list(indicator_ids))
+            col(TargetOverride.indicator_id).in_(list(indicator_ids)),
+            col(TargetOverride.park_id).in_(list(park_ids)),
         )
     )
     return {(p, i): t for p, i, t in rows}
@@ -207,7 +210,8 @@ def scorecard(
     *, session: Session, res: assessment.PeriodResults, parks: list[assessment.ParkResult]
 ) -> list[ScorecardRow]:
     """Each park × indicator: value, target, completion, points, and last quarter's completion."""
-    targets = _targets(session, [i.id for i in res.indicators])
+    parks = res.with_values(parks)
+    targets = _targets(session, [i.id for i in res.indicators], [r.park.id for r in parks])
     before = previous_completion(
         session=session, period=res.period, park_ids=[r.park.id for r in parks]
     )
@@ -265,9 +269,7 @@ def report_status(
 ) -> ReportStatus:
     """Completeness and timeliness of the period's reports, district and city, park by park."""
     today = today or utcnow().astimezone(LOCAL_TZ).date()
-    district_of = {pid: d.id for pid, d in geo.district_of(session=session).items()}
     # The figures are published city-wide, as on /reports; the rows are the reader's parks.
-    totals = reports.completeness(session=session, period=period, district_of=district_of)
     found = {
         r.park_id: r
         for r in session.exec(
@@ -288,8 +290,8 @@ def report_status(
         rows.append(ParkReportStatus(p, r, timeliness))
     return ReportStatus(
         period=period,
-        district=totals.get(area_id, reports.Completeness()),
-        city=totals[None],
+        district=reports.tally(session=session, period=period, district_id=area_id),
+        city=reports.tally(session=session, period=period),
         parks=rows,
         deadline_passed=overdue,
     )
@@ -333,7 +335,9 @@ def park_facts(*, session: Session, who: Principal, park: Park, period: Period |
     )
     return ParkFacts(
         park=park,
-        totals=roster.totals_by_park(session=session).get(park.id, roster.RosterTotals()),
+        totals=roster.totals_by_park(session=session, park_ids=[park.id]).get(
+            park.id, roster.RosterTotals()
+        ),
         grids=grids,
         demands=demands_service.counts(
             session=session, who=who, f=demands_service.DemandFilter(park_id=park.id)

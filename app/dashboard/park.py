@@ -48,12 +48,11 @@ def _results(request: Request, session, park: Park, res, periods: list) -> dict[
         periods=periods,
         park_id=park.id,
         district_id=pr.district.id,
-        res=res,
     )
     base = str(request.url_for("park", park_id=park.id))
     context.update(
         rows=rows,
-        district_size=len(res.district(pr.district.id).parks),
+        district_size=res.district(pr.district.id).park_count,
         figure=charts.progress_bar(
             [f"{r['indicator'].code} {r['indicator'].name}" for r in rows],
             [r["completion"] for r in rows],
@@ -132,7 +131,9 @@ def _park_page(request: Request, session, who: Principal, p: Park, period: str |
     context.update(_grids(request, session, who, p))
     context.update(_demands(session, who, p))
     context.update(
-        park_totals=roster.totals_by_park(session=session).get(p.id, roster.RosterTotals()),
+        park_totals=roster.totals_by_park(session=session, park_ids=[p.id]).get(
+            p.id, roster.RosterTotals()
+        ),
         ancestors=geo.ancestors(session=session, area_id=p.area_id),
         visible=geo.visible(session=session, who=who),
         history=audit.history(session=session, object_type="Park", object_id=p.id),
@@ -168,7 +169,9 @@ def _park_print(request: Request, session, who: Principal, park_id: int, period:
     context.update(
         kind_labels=PARK_KIND_LABELS,
         pilot_labels=PILOT_LEVEL_LABELS,
-        park_totals=roster.totals_by_park(session=session).get(park_id, roster.RosterTotals()),
+        park_totals=roster.totals_by_park(session=session, park_ids=[park_id]).get(
+            park_id, roster.RosterTotals()
+        ),
         printed_at=utcnow(),
         printed_by=who.display_name,
     )

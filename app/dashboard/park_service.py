@@ -46,23 +46,20 @@ def aspect_shares(
             .order_by(col(Aspect.sort_order), col(Aspect.id))
         )
     )
-    members = res.district(park_result.district.id).parks
-
-    def shares(result: assessment.ParkResult) -> list[float | None]:
-        out = []
-        for a in aspects:
-            inds = [i for i in res.indicators if i.aspect_id == a.id]
-            got = sum(result.score.points.get(i.id, 0.0) for i in inds)
-            out.append(_share(got, sum(i.weight for i in inds)))
-        return out
-
+    full = {a.id: sum(i.weight for i in res.indicators if i.aspect_id == a.id) for a in aspects}
+    park = res.park_aspects([park_result.park.id]).get(park_result.park.id, {})
     # Every park of the district counts, those without data too: the district's own score
-    # is the plain mean of its parks, so its aspects are the same mean.
-    district: list[float | None] = []
-    for column in zip(*(shares(r) for r in members), strict=True):
-        known = [v for v in column if v is not None]
-        district.append(round(sum(known) / len(known), 1) if known else None)
-    return AspectShares([a.name for a in aspects], shares(park_result), district)
+    # is the plain mean of its parks, so its aspects are the same mean (stored as a sum).
+    sums = res.aspect_sums().get(park_result.district.id, {})
+    parks = res.district(park_result.district.id).park_count
+
+    def shares(points: dict[int, float], count: int) -> list[float | None]:
+        return [
+            _share(points[a.id] / count, full[a.id]) if a.id in points and count else None
+            for a in aspects
+        ]
+
+    return AspectShares([a.name for a in aspects], shares(park, 1), shares(sums, parks))
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,6 @@ def score_history(
     periods: list[Period],
     park_id: int,
     district_id: int,
-    res: assessment.PeriodResults | None = None,
 ) -> History:
     """Stored scores over the periods (two queries); periods with neither score are left out."""
     park = dict(
@@ -93,13 +89,6 @@ def score_history(
             )
         ).all()
     )
-    if res is not None and res.period.id not in park:
-        # A period never stored is computed on the fly for its page; show the same number.
-        pr, dr = res.park(park_id), res.district(district_id)
-        if pr is not None:
-            park[res.period.id] = pr.total
-        if dr is not None:
-            district[res.period.id] = dr.score
     shown = [p for p in periods if p.id in park or district.get(p.id) is not None]
     return History(
         labels=[p.label for p in shown],
@@ -180,18 +169,20 @@ def district_report(
 ) -> DistrictReport:
     """A district's ranking, scorecard and report completeness for a period."""
     dres = res.district(area.id) if res else None
+    shown = [r.park.id for r in dres.parks] if dres else []
     completeness = city = None
     if res is not None:
-        district_of = {pid: d.id for pid, d in geo.district_of(session=session).items()}
-        found = reports.completeness(session=session, period=res.period, district_of=district_of)
-        completeness, city = found.get(area.id), found[None]
+        completeness = reports.tally(session=session, period=res.period, district_id=area.id)
+        city = reports.tally(session=session, period=res.period)
     return DistrictReport(
         area=area,
         res=res,
         dres=dres,
-        scorecard=[(r, completion_rows(res, r)) for r in dres.parks] if dres else [],
-        roster_totals=roster.totals_by_park(session=session),
-        grids=geo.grids_per_park(session=session),
+        scorecard=[(r, completion_rows(res, r)) for r in res.with_values(dres.parks)]
+        if res and dres
+        else [],
+        roster_totals=roster.totals_by_park(session=session, park_ids=shown),
+        grids=geo.grids_per_park(session=session, park_ids=shown),
         completeness=completeness,
         city_completeness=city,
         district_count=len(res.districts) if res else 0,

@@ -67,6 +67,7 @@ def scorecard(
     """The district's parks by indicator for a period: their values, and their points."""
     # The same parks, in the same order, as the district page's ranking and heat map.
     parks = district_service.ranked_parks(session=session, who=who, res=res, area_id=area_id)
+    parks = res.with_values(parks)
     indicators = res.indicators
     values = [
         [None if (v := r.values.get(i.id)) is None else round(v, VALUE_DIGITS) for i in indicators]
@@ -138,7 +139,7 @@ def parks_and_grids(
     grid_count = {p.id: 0 for p in parks}
     for g in grids:
         grid_count[g.park_id] += 1
-    park_totals = roster.totals_by_park(session=session)
+    park_totals = roster.totals_by_park(session=session, park_ids=[p.id for p in parks])
     grid_totals = roster.totals_by_grid(session=session, grid_ids=grid_ids)
     nodes = roster.node_of_grids(session=session, grid_ids=grid_ids)
     liaisons = roster.liaisons_by_id(
@@ -149,10 +150,15 @@ def parks_and_grids(
     score = _("Score")
     if res is not None:
         score = _("Score ({period})").format(period=res.period.label)
+    results = (
+        {r.park.id: r for r in res.parks(assessment.ParkQuery(park_ids=tuple(p.id for p in parks)))}
+        if res
+        else {}
+    )
     park_rows = []
     for p in parks:
         t = park_totals.get(p.id, none)
-        result = res.park(p.id) if res else None
+        result = results.get(p.id)
         park_rows.append(
             [
                 p.name,

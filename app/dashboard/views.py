@@ -28,6 +28,11 @@ router = APIRouter()
 # Ids in the query; bounded so that no typed number overflows an integer column.
 IdParam = Annotated[int | None, Query(ge=1, lt=2**31)]
 
+# The overview's park table shows the city's best parks and the reader's own; the whole
+# table, searchable and in pages, is on the rankings page.
+TOP_PARKS = 10
+OWN_PARKS = 20
+
 # The fragments of the page by the id of the element htmx swaps (its HX-Target).
 FRAGMENTS = {
     "city-detail": "dashboard/_city_detail.html",
@@ -82,9 +87,8 @@ def overview(
     # A drill-down opens only what the reader may open: anything else is not found.
     area = geo.get_district(session=session, who=who, area_id=district) if district else None
     if park is not None:
-        geo.get_park(session=session, who=who, park_id=park)
-        found = res.park(park) if res else None
-        home = found.district if found else geo.district_of(session=session)[park]
+        opened = geo.get_park(session=session, who=who, park_id=park)
+        home = geo.district_of_park(session=session, park=opened)
         if area is not None and home.id != area.id:
             raise NotFound
         area = area or geo.get_district(session=session, who=who, area_id=home.id)
@@ -109,6 +113,7 @@ def overview(
     if res is not None:
         context["figure"] = _ranking_figure(res, links)
         context["trend"] = _trend_figure(session, res, context["periods"], links)
+        context.update(_parks_part(res, visible))
     if is_htmx(request):
         return _vary(render(request, FRAGMENTS["results"], context))
     # Report timeliness is for the latest period, whatever period the reader is looking at.
@@ -171,13 +176,30 @@ def _park_part(res: assessment.PeriodResults, park_id: int | None, links: Links)
     rows = completion_rows(res, pres)
     return {
         "pres": pres,
-        "district_size": len(res.district(pres.district.id).parks),
+        "district_size": res.district(pres.district.id).park_count,
         "park_figure": charts.progress_bar(
             [f"{r['indicator'].code} {r['indicator'].name}" for r in rows],
             [r["completion"] for r in rows],
             no_data=_("No data"),
         ),
     }
+
+
+def _parks_part(res: assessment.PeriodResults, visible: geo.Visible) -> dict:
+    top = res.parks(assessment.ParkQuery(limit=TOP_PARKS))
+    own: list[assessment.ParkResult] = []
+    # A reader with a few parks (a district's, a park's, a liaison's) sees where they stand
+    # below the leaders; a city-wide reader's own parks are the whole table.
+    if isinstance(visible.parks, set) and 0 < len(visible.parks) <= min(
+        OWN_PARKS, res.park_count - 1
+    ):
+        shown = {r.park.id for r in top}
+        own = [
+            r
+            for r in res.parks(assessment.ParkQuery(park_ids=tuple(sorted(visible.parks))))
+            if r.park.id not in shown
+        ]
+    return {"top_parks": top, "own_parks": own}
 
 
 def _radar_part(session, res: assessment.PeriodResults, chosen: int | None) -> dict:

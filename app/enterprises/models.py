@@ -78,6 +78,8 @@ class Enterprise(SQLModel, table=True):
             sqlite_where=sa.text("is_node"),
             postgresql_where=sa.text("is_node"),
         ),
+        # Roster totals (per grid, per park, the city's) are read from this index alone.
+        sa.Index("ix_enterprise_totals", "grid_id", "worker_count", "in_reform"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

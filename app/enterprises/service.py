@@ -101,10 +101,27 @@ def _totals(key, *where) -> sa.Select:
     )
 
 
-def totals_by_park(*, session: Session) -> dict[int, RosterTotals]:
-    """Enterprise, worker and participating-enterprise counts per park, from the roster."""
-    rows = session.exec(_totals(col(Grid.park_id)))
+def totals_by_park(
+    *, session: Session, park_ids: list[int] | None = None
+) -> dict[int, RosterTotals]:
+    """Enterprise, worker and participating-enterprise counts per park (of these parks
+    only, when given: a page reads the parks it shows), from the roster."""
+    where = () if park_ids is None else (col(Grid.park_id).in_(park_ids),)
+    rows = session.exec(_totals(col(Grid.park_id), *where))
     return {pid: RosterTotals(n, int(w), r) for pid, n, w, r in rows}
+
+
+def city_totals(*, session: Session) -> RosterTotals:
+    """The whole roster's enterprise, worker and participating-enterprise counts: one
+    aggregate that the totals index answers without reading the enterprises' rows."""
+    n, workers, in_reform = session.execute(
+        select(
+            func.count(col(Enterprise.id)),
+            func.coalesce(func.sum(Enterprise.worker_count), 0),
+            func.count(col(Enterprise.id)).filter(col(Enterprise.in_reform)),
+        )
+    ).one()
+    return RosterTotals(n, int(workers), in_reform)
 
 
 def totals_by_grid(*, session: Session, grid_ids: list[int]) -> dict[int, RosterTotals]:

@@ -1,7 +1,9 @@
 """Operations on areas, parks and grids."""
 
 from dataclasses import dataclass
+from functools import cached_property
 
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from app.core import permissions
@@ -28,22 +30,41 @@ def get_grid(*, session: Session, who: Principal, grid_id: int, action: str = "v
     return permissions.get(session, who, action, Grid, grid_id)
 
 
-@dataclass(frozen=True)
-class Visible:
-    """The ids of the places a principal may open, so pages link only to those."""
+class Everything:
+    """The ids of a principal who may view every place: holds any id, costs no query."""
 
-    districts: set[int]
-    parks: set[int]
-    grids: set[int]
+    def __contains__(self, _item: object) -> bool:
+        return True
+
+
+class Visible:
+    """The ids of the places a principal may open, so pages link only to those. Each set
+    is read on first use: a page that links only to parks never reads the grids."""
+
+    def __init__(self, session: Session, who: Principal):
+        self._session, self._who = session, who
+
+    def _ids(self, model: type) -> set[int] | Everything:
+        if self._who.everything and self._who.can("view"):
+            return Everything()
+        return permissions.ids(self._session, self._who, "view", model)
+
+    @cached_property
+    def districts(self) -> set[int] | Everything:
+        return self._ids(Area)
+
+    @cached_property
+    def parks(self) -> set[int] | Everything:
+        return self._ids(Park)
+
+    @cached_property
+    def grids(self) -> set[int] | Everything:
+        return self._ids(Grid)
 
 
 def visible(*, session: Session, who: Principal) -> Visible:
-    """What the principal may view, as three id sets (for links on published tables)."""
-    return Visible(
-        districts=permissions.ids(session, who, "view", Area),
-        parks=permissions.ids(session, who, "view", Park),
-        grids=permissions.ids(session, who, "view", Grid),
-    )
+    """What the principal may view (for links on published tables)."""
+    return Visible(session, who)
 
 
 def districts(*, session: Session) -> list[Area]:
@@ -105,6 +126,22 @@ def district_of(*, session: Session) -> dict[int, Area]:
     return {pid: climb(areas[aid]) for pid, aid in session.exec(select(Park.id, Park.area_id))}
 
 
+def district_of_park(*, session: Session, park: Park) -> Area:
+    """One park's district, walking up from a street where the park hangs lower: the
+    park's area and its parent in one query (a street sits right below its district)."""
+    parent = aliased(Area)
+    area, above = session.exec(
+        select(Area, parent)
+        .outerjoin(parent, col(parent.id) == Area.parent_id)
+        .where(Area.id == park.area_id)
+    ).one()
+    if area.level == AreaLevel.district or above is None:
+        return area
+    while above.level != AreaLevel.district and above.parent_id:
+        above = session.get(Area, above.parent_id)
+    return above
+
+
 def ancestors(*, session: Session, area_id: int) -> list[Area]:
     """The chain of areas from the top of the tree down to this one."""
     chain: list[Area] = []
@@ -115,7 +152,30 @@ def ancestors(*, session: Session, area_id: int) -> list[Area]:
     return chain[::-1]
 
 
-def grids_per_park(*, session: Session) -> dict[int, int]:
-    """How many grids each park has, in one grouped query."""
+@dataclass(frozen=True)
+class Counts:
+    districts: int
+    parks: int
+    grids: int
+
+
+def counts(*, session: Session) -> Counts:
+    """How many districts, parks and grids there are, in one statement."""
+    districts, parks, grids = session.execute(
+        select(
+            select(func.count(col(Area.id)))
+            .where(Area.level == AreaLevel.district)
+            .scalar_subquery(),
+            select(func.count(col(Park.id))).scalar_subquery(),
+            select(func.count(col(Grid.id))).scalar_subquery(),
+        )
+    ).one()
+    return Counts(districts, parks, grids)
+
+
+def grids_per_park(*, session: Session, park_ids: list[int] | None = None) -> dict[int, int]:
+    """How many grids each park has (of these parks, when given), in one grouped query."""
     stmt = select(Grid.park_id, func.count(col(Grid.id))).group_by(col(Grid.park_id))
+    if park_ids is not None:
+        stmt = stmt.where(col(Grid.park_id).in_(park_ids))
     return dict(session.exec(stmt).all())

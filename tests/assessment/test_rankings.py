@@ -5,6 +5,7 @@ import re
 import pytest
 from sqlmodel import select
 
+from app.assessment import scores
 from app.assessment import rankings_service as rs
 from app.assessment import scoring
 from app.assessment import service as assessment
@@ -50,7 +51,7 @@ def _park(session, name: str) -> Park:
 def _aspect_scores(res: assessment.PeriodResults, aspect: Aspect) -> dict[int, float]:
     """Each park's points in an aspect, summed here by hand from the stored points."""
     ids = [i.id for i in res.indicators if i.aspect_id == aspect.id]
-    return {r.park.id: round(sum(r.score.points[i] for i in ids), 2) for r in res.parks}
+    return {r.park.id: round(sum(r.score.points[i] for i in ids), 2) for r in res.parks()}
 
 
 def test_the_district_table_is_results_order_scores_tiers_and_movement(client, session):
@@ -77,7 +78,7 @@ def test_the_park_table_has_city_and_district_ranks_with_their_movement(client, 
     html = client.get("/rankings").text
     rows = table_rows(html, "park-ranking")
     assert len(rows) == 15
-    for row, r in zip(rows, res.parks, strict=True):
+    for row, r in zip(rows, res.parks(), strict=True):
         assert row[PARK].startswith(r.park.name)
         assert row[CITY] == str(r.rank_city) and row[MOVE] == r.movement_city
         assert row[LOCAL] == str(r.rank_district) and row[LOCAL_MOVE] == r.movement_district
@@ -90,15 +91,15 @@ def test_the_park_table_has_city_and_district_ranks_with_their_movement(client, 
     assert "未报送数据" in rows[-1][PARK] and rows[-1][SCORE] == "0.00"
     # The chart draws the same parks, best on top (Plotly draws bars bottom-up).
     (figure,) = charts(html)
-    assert figure["data"][0]["y"][::-1] == [r.park.name for r in res.parks]
-    assert figure["data"][0]["x"][::-1] == [r.total for r in res.parks]
+    assert figure["data"][0]["y"][::-1] == [r.park.name for r in res.parks()]
+    assert figure["data"][0]["x"][::-1] == [r.total for r in res.parks()]
 
 
 def test_filtering_by_kind_keeps_the_real_city_ranks(client, session):
     res = _latest(session)
     html = client.get("/rankings?kind=park_in_park").text
     rows = table_rows(html, "park-ranking")
-    expected = [r for r in res.parks if r.park.kind is ParkKind.park_in_park]
+    expected = [r for r in res.parks() if r.park.kind is ParkKind.park_in_park]
     assert len(rows) == len(expected) == 5
     assert {r[KIND] for r in rows} == {"园中园"}
     assert [r[CITY] for r in rows] == [str(r.rank_city) for r in expected]
@@ -131,7 +132,7 @@ def test_ranking_by_an_aspect_sums_its_points_and_ties_share_a_rank(client, sess
     html = client.get(f"/rankings?by={aspect.id}").text
     assert f"得分（满分 {weight:g}）" in html
     rows = table_rows(html, "park-ranking")
-    by_name = {r.park.name: r.park.id for r in res.parks}
+    by_name = {r.park.name: r.park.id for r in res.parks()}
     shown = {by_name[re.sub(r" 未报送数据$", "", r[PARK])]: r for r in rows}
     assert len(shown) == 15
     for park_id, row in shown.items():
@@ -142,7 +143,7 @@ def test_ranking_by_an_aspect_sums_its_points_and_ties_share_a_rank(client, sess
     assert ranks == sorted(ranks)
     assert len(set(ranks)) < len(ranks), "the demo has equal aspect scores"
     # Tiers stay those of the total score, and the page says so.
-    tier_of = {r.park.id: r.tier.name for r in res.parks}
+    tier_of = {r.park.id: r.tier.name for r in res.parks()}
     assert all(row[TIER] == tier_of[pid] for pid, row in shown.items())
     assert "等次按总分评定" in html
 
@@ -162,7 +163,7 @@ def test_aspect_movement_compares_with_the_previous_periods_same_aspect(client, 
     ranks_now = scoring.ranks(_aspect_scores(now, aspect))
     ranks_before = scoring.ranks(_aspect_scores(before, previous))
     rows = table_rows(client.get(f"/rankings?period=2026Q1&by={aspect.id}").text, "park-ranking")
-    names = {r.park.name: r.park.id for r in now.parks}
+    names = {r.park.name: r.park.id for r in now.parks()}
     arrows = []
     for row in rows:
         pid = names[re.sub(r" 未报送数据$", "", row[PARK])]
@@ -203,20 +204,16 @@ def test_an_aspect_of_another_year_means_the_same_named_aspect(client, session):
     assert f"by={current.id}" in resp.text  # the export link asks for this year's aspect
 
 
-def test_rank_by_aspect_gives_equal_scores_one_rank():
-    points = {
-        1: {10: 4.0, 11: 3.0, 99: 50.0},  # 7.00 in the aspect (indicator 99 is another)
-        2: {10: 5.0, 11: 2.0, 99: 10.0},  # 7.00: ties with park 1
-        3: {10: 6.0, 11: 2.5, 99: 0.0},  # 8.50
-        4: {10: 1.0, 11: 0.0, 99: 40.0},  # 1.00
-        5: {10: 3.333, 11: 3.667, 99: 0.0},  # 7.00 once rounded to the shown precision
-    }
+def test_a_league_gives_equal_scores_one_rank_in_city_district_and_between_districts():
+    # An aspect's points per park, as stored (rounded to the shown precision); park 5's
+    # 7.0000000001 reads as 7.00 and so ties.
+    points = {1: 7.0, 2: 7.0, 3: 8.5, 4: 1.0, 5: 7.0000000001}
     district_of = {1: 100, 2: 100, 3: 200, 4: 200, 5: 100}
-    got = rs.rank_by_aspect(points=points, district_of=district_of, indicator_ids=[10, 11])
-    assert got.scores == {1: 7.0, 2: 7.0, 3: 8.5, 4: 1.0, 5: 7.0}
+    got = scores.league(points, district_of, [100, 200, 300])
     assert got.city == {3: 1, 1: 2, 2: 2, 5: 2, 4: 5}
     assert got.district == {1: 1, 2: 1, 5: 1, 3: 1, 4: 2}
-    assert got.district_scores == {100: 7.0, 200: 4.75}
+    assert got.means == {100: 7.0, 200: 4.75, 300: None}
+    assert got.counts == {100: 3, 200: 2, 300: 0}
     assert got.district_ranks == {100: 1, 200: 2}
 
 
@@ -312,5 +309,5 @@ def test_names_link_only_to_pages_the_reader_may_open(login, session):
 def test_pilot_filter_matches_the_parks_pilot_level(client, session):
     res = _latest(session)
     rows = table_rows(client.get("/rankings?pilot=district").text, "park-ranking")
-    expected = [r.park.name for r in res.parks if r.park.pilot_level is PilotLevel.district]
+    expected = [r.park.name for r in res.parks() if r.park.pilot_level is PilotLevel.district]
     assert [r[PARK] for r in rows] == expected and len(expected) == 5

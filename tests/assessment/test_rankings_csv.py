@@ -63,7 +63,7 @@ def test_the_csv_holds_the_park_table_of_the_page(client, session):
         ]
         assert shown[2].startswith(row[2])
         assert f"{float(row[8]):.2f}" == shown[8]
-    assert [float(r[8]) for r in body] == [r.total for r in res.parks]
+    assert [float(r[8]) for r in body] == [r.total for r in res.parks()]
     assert body[-1][10] == "未报送数据" and body[0][10] == ""
 
 

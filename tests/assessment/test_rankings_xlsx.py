@@ -84,10 +84,10 @@ def test_scores_equal_the_results_and_tiers_are_coloured(client, session):
     )
     _, wb = _book(client)
     parks = wb["园区排名"]
-    assert [r[8] for r in _body(parks)] == [r.total for r in res.parks]
-    assert [r[0] for r in _body(parks)] == [r.rank_city for r in res.parks]
+    assert [r[8] for r in _body(parks)] == [r.total for r in res.parks()]
+    assert [r[0] for r in _body(parks)] == [r.rank_city for r in res.parks()]
     first_tier = parks["J3"]
-    assert first_tier.value == res.parks[0].tier.name
+    assert first_tier.value == res.parks()[0].tier.name
     assert first_tier.fill.fgColor.rgb.endswith("2E7D32")  # the green of the tier palette
     assert parks.column_dimensions["C"].width >= 30  # park names are long
     assert parks.auto_filter.ref == "A2:K17"

@@ -4,6 +4,8 @@ from sqlmodel import col, select
 
 from app.assessment import scores
 from app.assessment.models import (
+    AspectScore,
+    DistrictAspectScore,
     DistrictScore,
     IndicatorValue,
     Period,
@@ -21,6 +23,21 @@ def _stored(session, period):
     districts = {
         d.area_id: (d.score, d.tier, d.rank, d.parks)
         for d in session.exec(select(DistrictScore).where(DistrictScore.period_id == period.id))
+    }
+    return parks, districts
+
+
+def _aspects(session, period):
+    """The stored aspect rows of a period: park and district points and ranks per aspect."""
+    parks = {
+        (a.park_id, a.aspect_id): (a.points, a.rank_city, a.rank_district, a.district_id)
+        for a in session.exec(select(AspectScore).where(AspectScore.period_id == period.id))
+    }
+    districts = {
+        (d.area_id, d.aspect_id): (d.score, d.total, d.rank)
+        for d in session.exec(
+            select(DistrictAspectScore).where(DistrictAspectScore.period_id == period.id)
+        )
     }
     return parks, districts
 
@@ -63,6 +80,11 @@ def test_one_park_falling_moves_the_ranks_of_the_others_as_a_recompute_would(ses
 
     after_parks, after_districts = _stored(session, period)
     assert (after_parks, after_districts) == _recomputed(session, period)
+    # The aspect league tables moved with it, as a full store would leave them.
+    aspects = _aspects(session, period)
+    assert len(aspects[0]) == 15 * 9 and len(aspects[1]) == 8 * 9
+    scores.store(session, period)
+    assert _aspects(session, period) == aspects
     assert after_parks[park.id][0] < before[park.id][0]
     assert after_parks[park.id][3] > first_before  # it fell in the city ranking
     moved = [p for p in after_parks if p != park.id and after_parks[p][3] != before[p][3]]

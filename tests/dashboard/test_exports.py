@@ -149,7 +149,7 @@ def test_the_second_sheet_has_the_points_that_make_the_score(client, liangxi, se
     assert rows[0][14:] == ["指标得分小计", "加减分", "得分", "等次"]
     assert points.freeze_panes == "A2"
     for row in rows[1:]:
-        result = next(r for r in res.parks if r.park.name == row[1])
+        result = next(r for r in res.parks() if r.park.name == row[1])
         assert row[2:14] == [result.score.points[i.id] for i in res.indicators]
         assert row[16] == result.total == pytest.approx(row[14] + row[15])
     assert points["C2"].number_format == "0.00"

@@ -68,14 +68,19 @@ def test_plotly_and_htmx_are_served_locally(client):
 
 def test_park_without_data_scores_zero_and_is_flagged_not_hidden(client, session):
     res = _latest(session)
-    missing = [r for r in res.parks if not r.score.has_data]
+    missing = [r for r in res.parks() if not r.score.has_data]
     assert len(missing) == 1
     (park,) = missing
     assert park.total == 0 and park.rank_city == 15
-    rows = table_rows(client.get("/").text, "park-ranking")
+    # The overview shows the city's ten best parks and links to the whole table.
+    html = client.get("/").text
+    top = table_rows(html, "park-ranking")
+    assert [r[0].split()[0] for r in top] == [str(r.rank_city) for r in res.parks()[:10]]
+    assert "/rankings?period=" in html
+    rows = table_rows(client.get("/rankings").text, "park-ranking")
     assert len(rows) == 15
-    flagged = [r for r in rows if "未报送数据" in r[1]]
-    assert len(flagged) == 1 and park.park.name in flagged[0][1] and flagged[0][3] == "0.00"
+    flagged = [r for r in rows if "未报送数据" in r[2]]
+    assert len(flagged) == 1 and park.park.name in flagged[0][2] and flagged[0][8] == "0.00"
 
 
 def test_switching_the_period_returns_only_the_results_fragment(client):
@@ -133,7 +138,7 @@ def test_district_page_ranks_its_parks_with_a_scorecard(client, session):
     assert len(card) == len(dres.parks)
     assert all(len(r) == 1 + 12 for r in card)
     # Each cell is the value against the target: recompute one by hand.
-    first = dres.parks[0]
+    first = res.park(dres.parks[0].park.id)
     ind = res.indicators[0]
     value = first.values.get(ind.id)
     expected = "—" if value is None else f"{round(100 * value / ind.target)}%"

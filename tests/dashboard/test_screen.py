@@ -64,10 +64,10 @@ def test_the_screen_shows_kpis_the_district_bar_the_trend_and_both_ends(login, s
     top = table_rows(html, "screen-top")
     bottom = table_rows(html, "screen-bottom")
     assert [r[0] for r in top] == ["1", "2", "3", "4", "5"]
-    assert top[0][1].startswith(res.parks[0].park.name)
+    assert top[0][1].startswith(res.parks()[0].park.name)
     assert [r[0] for r in bottom] == ["11", "12", "13", "14", "15"]
     # The park with no data is last, flagged rather than hidden.
-    assert bottom[-1][1].startswith(res.parks[-1].park.name) and "未报送数据" in bottom[-1][1]
+    assert bottom[-1][1].startswith(res.parks()[-1].park.name) and "未报送数据" in bottom[-1][1]
     assert re.fullmatch(r"\d\d:\d\d:\d\d", kpi(html, "refreshed"))
 
 
