@@ -151,7 +151,7 @@ class ParkRow:
 
     @property
     def has_data(self) -> bool:
-        return self.result.score.has_data
+        return self.result.has_data
 
     @property
     def movement_city(self) -> str:
@@ -246,6 +246,7 @@ def rankings(
         pilot=filters.pilot,
         search=filters.search,
         aspect=filters.aspect,
+        with_points=False,
     )
     matched = res.count(query)
     if per_page:
@@ -278,6 +279,7 @@ def top(
         pilot=filters.pilot,
         search=filters.search,
         aspect=filters.aspect,
+        with_points=False,
     )
     rows = res.parks(replace(query, limit=n))
     shown = {r.park.id for r in rows}

@@ -10,6 +10,7 @@ the same with 15 parks or 2,000.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from sqlalchemy import and_, func
 from sqlalchemy.orm import aliased
@@ -61,6 +62,39 @@ def previous_period(*, session: Session, period: Period) -> Period | None:
     ).first()
 
 
+class ParkRef(NamedTuple):
+    """A park as a league table's row shows it (no ORM object)."""
+
+    id: int
+    name: str
+    kind: ParkKind
+    pilot_level: PilotLevel | None
+
+
+class AreaRef(NamedTuple):
+    id: int
+    name: str
+
+
+# The columns of a league table's row, in the order of PeriodResults._light_row.
+LIGHT_COLUMNS = (
+    Score.park_id,
+    Score.total,
+    Score.tier,
+    Score.rank_city,
+    Score.rank_district,
+    Score.has_data,
+    Score.late,
+    Score.base,
+    Score.adjustment,
+    Park.name,
+    Park.kind,
+    Park.pilot_level,
+    Area.id,
+    Area.name,
+)
+
+
 @dataclass
 class ParkResult:
     park: Park
@@ -80,6 +114,8 @@ class ParkResult:
     late: int = 0
     # When ranked by one aspect: the park's points in it (its ranks are then the aspect's).
     aspect_points: float | None = None
+    # Whether any value counted, as stored (a league table's row may not read its points).
+    stored_has_data: bool | None = None
 
     @property
     def total(self) -> float:
@@ -87,6 +123,8 @@ class ParkResult:
 
     @property
     def has_data(self) -> bool:
+        if self.stored_has_data is not None:
+            return self.stored_has_data
         return self.score.has_data
 
     @property
@@ -137,6 +175,9 @@ class ParkQuery:
     aspect: Aspect | None = None
     # From the bottom of the table up (the last parks), still returned best first.
     from_bottom: bool = False
+    # A league table needs no points per indicator: not reading them (JSON, per row)
+    # halves the cost of 2,000 rows.
+    with_points: bool = True
 
 
 class PeriodResults:
@@ -215,8 +256,11 @@ class PeriodResults:
 
     def _park_select(self, q: ParkQuery, columns: tuple = ()):
         prev = aliased(Score)
+        # A league table's rows are plain columns (2,000 rows of three ORM objects each
+        # cost more than the rest of the export); a park's page gets the objects.
+        head = (Score, Park, Area) if q.with_points else LIGHT_COLUMNS
         stmt = (
-            select(Score, Park, Area, prev.rank_city, prev.rank_district, *columns)
+            select(*head, prev.rank_city, prev.rank_district, *columns)
             .select_from(Score)
             .join(Park, col(Park.id) == Score.park_id)
             .join(Area, col(Area.id) == Score.district_id)
@@ -251,8 +295,51 @@ class PeriodResults:
             else stmt.order_by(rank, col(Park.name))
         )
         stmt = stmt.offset(q.offset).limit(q.limit)
-        found = [self._row(*r) for r in self.session.exec(stmt)]
+        found = [self._any_row(q, r)[0] for r in self.session.exec(stmt)]
         return found[::-1] if q.from_bottom else found
+
+    def _any_row(self, q: ParkQuery, r) -> tuple[ParkResult, tuple]:
+        """A row of _park_select as a result, and the extra columns after it."""
+        if q.with_points:
+            s, park, area, prev_city, prev_district, *extra = r
+            return self._row(s, park, area, prev_city, prev_district), tuple(extra)
+        n = len(LIGHT_COLUMNS)
+        return self._light_row(*r[: n + 2]), tuple(r[n + 2 :])
+
+    def _light_row(
+        self,
+        park_id: int,
+        total: float,
+        tier: str,
+        rank_city: int,
+        rank_district: int,
+        has_data: bool,
+        late: int,
+        base: float,
+        adjustment: float,
+        name: str,
+        kind: ParkKind,
+        pilot_level: PilotLevel | None,
+        area_id: int,
+        area_name: str,
+        prev_city: int | None,
+        prev_district: int | None,
+    ) -> ParkResult:
+        return ParkResult(
+            park=ParkRef(park_id, name, kind, pilot_level),  # type: ignore[arg-type]
+            district=AreaRef(area_id, area_name),  # type: ignore[arg-type]
+            score=scoring.Score(total=total, points={}, missing=()),
+            tier=self._tier.get(tier),
+            values={},
+            rank_city=rank_city,
+            rank_district=rank_district,
+            base=base,
+            adjustment=adjustment,
+            previous_rank_city=prev_city,
+            previous_rank_district=prev_district,
+            late=late,
+            stored_has_data=has_data,
+        )
 
     def count(self, q: ParkQuery | None = None) -> int:
         """How many parks the query keeps (before its page)."""
@@ -272,6 +359,7 @@ class PeriodResults:
             score=scoring.Score(
                 total=s.total, points=points, missing=() if s.has_data else tuple(points)
             ),
+            stored_has_data=s.has_data,
             tier=self._tier.get(s.tier),
             values={},
             rank_city=s.rank_city,
@@ -345,9 +433,11 @@ class PeriodResults:
             .limit(q.limit)
         )
         found = []
-        for s, park, area, _pc, _pd, points, rc, rd, prc, prd in self.session.exec(stmt):
-            row = self._row(s, park, area, prc, prd)
+        for r in self.session.exec(stmt):
+            row, (points, rc, rd, prc, prd) = self._any_row(q, r)
             row.aspect_points, row.rank_city, row.rank_district = points, rc, rd
+            # Movement compares with the previous period's ranks by the same aspect.
+            row.previous_rank_city, row.previous_rank_district = prc, prd
             found.append(row)
         return found[::-1] if q.from_bottom else found
 

@@ -1,13 +1,11 @@
 """The rankings as downloads: a workbook of districts and parks, and the park table as CSV."""
 
+import io
 import math
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
 
 from app.assessment.rankings_service import ParkRow, Rankings
 from app.core import sheets
@@ -20,23 +18,15 @@ from app.geo.models import PARK_KIND_LABELS, PILOT_LEVEL_LABELS
 # The header sits under the title row; freezing below it keeps both on screen.
 HEADER_ROW = 2
 ARROW_COLOURS = {"↑": "2E7D32", "↓": "C62828"}
+HEADER_COLOUR = "#F1F5F9"  # as sheets.HEADER_FILL
 
 
 def _tier_name(tier: Tier | None) -> str:
     return tier.name if tier else "—"
 
 
-def _colour_tier(cell, tier: Tier) -> None:
-    colour = TIER_COLOURS.get(tier.colour, TIER_COLOURS["grey"]).lstrip("#").upper()
-    cell.fill = PatternFill("solid", start_color=colour, end_color=colour)
-    cell.font = Font(color="FFFFFF", bold=True)
-    cell.alignment = Alignment(horizontal="center")
-
-
-def _arrow(cell, arrow: str) -> None:
-    cell.alignment = Alignment(horizontal="center")
-    if arrow in ARROW_COLOURS:
-        cell.font = Font(color=ARROW_COLOURS[arrow], bold=True)
+def _tier_fill(tier: Tier) -> str:
+    return TIER_COLOURS.get(tier.colour, TIER_COLOURS["grey"]).upper()
 
 
 def _score_header(rk: Rankings) -> str:
@@ -78,9 +68,49 @@ def _park_row(p: ParkRow) -> list[Any]:
     ]
 
 
+class _Formats:
+    """The workbook's cell formats, each made once (xlsxwriter shares a format object)."""
+
+    def __init__(self, wb: xlsxwriter.Workbook):
+        self.wb = wb
+        self.title = wb.add_format({"bold": True, "font_size": 13, "text_wrap": True})
+        self.title.set_align("vcenter")
+        self.header = wb.add_format(
+            {"bold": True, "bg_color": HEADER_COLOUR, "valign": "vcenter", "text_wrap": False}
+        )
+        self._made: dict[Any, Any] = {}
+
+    def get(self, key: Any, spec: dict) -> Any:
+        if key not in self._made:
+            self._made[key] = self.wb.add_format(spec)
+        return self._made[key]
+
+    def number(self, number_format: str | None) -> Any:
+        return self.get(("number", number_format), {"num_format": number_format})
+
+    def arrow(self, arrow: str) -> Any:
+        spec: dict[str, Any] = {"align": "center"}
+        if arrow in ARROW_COLOURS:
+            spec |= {"font_color": "#" + ARROW_COLOURS[arrow], "bold": True}
+        return self.get(("arrow", arrow), spec)
+
+    def tier(self, tier: Tier) -> Any:
+        return self.get(
+            ("tier", tier.colour),
+            {
+                "bg_color": _tier_fill(tier),
+                "font_color": "#FFFFFF",
+                "bold": True,
+                "align": "center",
+            },
+        )
+
+
 def _sheet(
-    ws: Worksheet,
+    wb: xlsxwriter.Workbook,
+    formats: _Formats,
     *,
+    name: str,
     title: str,
     columns: Sequence[Column],
     rows: Sequence[Sequence[Any]],
@@ -88,37 +118,62 @@ def _sheet(
     tier_column: int,
     arrow_columns: Sequence[int],
 ) -> None:
-    head = ws.cell(1, 1, title)
-    head.font = Font(bold=True, size=13)
-    head.alignment = Alignment(wrap_text=True, vertical="center")
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
-    sheets.write_table(ws, columns, rows, header_row=HEADER_ROW)
-    styles = sheets.Styles()
-    for r, (values, tier) in enumerate(zip(rows, tiers, strict=True), start=HEADER_ROW + 1):
-        for c in arrow_columns:
-            arrow = values[c - 1]
-            styles.apply(ws.cell(r, c), ("arrow", arrow), lambda cell, a=arrow: _arrow(cell, a))
-        if tier is not None:
-            styles.apply(
-                ws.cell(r, tier_column),
-                ("tier", tier.colour),
-                lambda cell, t=tier: _colour_tier(cell, t),
-            )
+    """A sheet as every export of the product has it: a title row, a header row with a
+    filter, frozen panes, widths that fit the content. Columns are counted from 1."""
+    ws = wb.add_worksheet(name)
+    header = HEADER_ROW - 1  # xlsxwriter counts rows and columns from 0
+    # Widths first: the workbook streams its rows (constant memory), top to bottom.
+    widths = [sheets.display_width(c.header) for c in columns]
+    for c in range(len(columns)):
+        # Distinct values only: a column of 2,000 rows holds a few dozen districts or tiers.
+        widths[c] = max([widths[c], *map(sheets.display_width, {row[c] for row in rows})])
+    # Room for the filter button; capped so a long name wraps rather than sprawls.
+    fitted = [
+        column.width or min(max(width + 4, 8), sheets.MAX_WIDTH)
+        for column, width in zip(columns, widths, strict=True)
+    ]
+    for c, width in enumerate(fitted):
+        ws.set_column(c, c, width)
     # A merged cell never spills over: give the title the lines it needs to wrap into.
-    across = sum(
-        ws.column_dimensions[get_column_letter(c)].width for c in range(1, len(columns) + 1)
-    )
-    lines = math.ceil(sheets.display_width(title) * 1.1 / across)
-    ws.row_dimensions[1].height = 20 * max(1, lines)
+    lines = math.ceil(sheets.display_width(title) * 1.1 / sum(fitted))
+    ws.set_row(0, 20 * max(1, lines))
+    ws.merge_range(0, 0, 0, len(columns) - 1, title, formats.title)
+    for c, column in enumerate(columns):
+        ws.write_string(header, c, column.header, formats.header)
+    arrows = {c - 1 for c in arrow_columns}
+    for r, (values, tier) in enumerate(zip(rows, tiers, strict=True), start=header + 1):
+        for c, (column, value) in enumerate(zip(columns, values, strict=True)):
+            if c in arrows:
+                fmt = formats.arrow(value)
+            elif c == tier_column - 1 and tier is not None:
+                fmt = formats.tier(tier)
+            elif column.number_format and value not in (None, ""):
+                fmt = formats.number(column.number_format)
+            else:
+                fmt = None
+            # The typed writers: the generic write() guesses each value's type again.
+            if value is None:
+                ws.write_blank(r, c, None, fmt)
+            elif isinstance(value, str):
+                ws.write_string(r, c, value, fmt)
+            else:
+                ws.write_number(r, c, value, fmt)
+    ws.freeze_panes(header + 1, 0)
+    ws.autofilter(header, 0, max(header + len(rows), header), len(columns) - 1)
 
 
 def workbook(rk: Rankings, *, title: str) -> bytes:
-    """The rows the rankings page shows, as an .xlsx file's bytes."""
-    wb = Workbook()
-    districts = wb.active
-    districts.title = _("Districts ranked")
+    """The rows the rankings page shows, as an .xlsx file's bytes.
+
+    Written with xlsxwriter: at 2,000 parks openpyxl took most of a second, this a tenth.
+    """
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"constant_memory": True})
+    formats = _Formats(wb)
     _sheet(
-        districts,
+        wb,
+        formats,
+        name=_("Districts ranked"),
         title=f"{title} · {_('District ranking')}",
         columns=[
             Column(_("Rank")),
@@ -143,10 +198,10 @@ def workbook(rk: Rankings, *, title: str) -> bytes:
         tier_column=6,
         arrow_columns=[2],
     )
-
-    parks = wb.create_sheet(_("Parks ranked"))
     _sheet(
-        parks,
+        wb,
+        formats,
+        name=_("Parks ranked"),
         title=f"{title} · {_('Park ranking')}",
         columns=park_columns(rk),
         rows=[_park_row(p) for p in rk.parks],
@@ -154,7 +209,8 @@ def workbook(rk: Rankings, *, title: str) -> bytes:
         tier_column=10,
         arrow_columns=[2, 6],
     )
-    return sheets.to_bytes(wb)
+    wb.close()
+    return out.getvalue()
 
 
 def park_csv(rk: Rankings) -> bytes:
