@@ -5,9 +5,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from app.assessment import scores
-from app.assessment import rankings_service as rs
-from app.assessment import scoring
+from app.assessment import scores, scoring
 from app.assessment import service as assessment
 from app.core.i18n import gettext
 from app.framework.models import Aspect
