@@ -86,7 +86,9 @@ async def csrf_protect(
         raise Forbidden
 
 
-def current(p: Annotated[Principal | None, Depends(authenticate)]) -> Principal:
+# The two below read no database, so they are `async`: a plain `def` would take a turn
+# in the thread pool (its few threads are for database work) on every request.
+async def current(p: Annotated[Principal | None, Depends(authenticate)]) -> Principal:
     if p is None:
         raise LoginRequired
     return p
@@ -98,7 +100,7 @@ Who = Annotated[Principal, Depends(current)]
 def allowed(action: str):
     """A route dependency: the page exists only for roles with the action (else 404)."""
 
-    def check(p: Who) -> Principal:
+    async def check(p: Who) -> Principal:
         if not p.can(action):
             raise NotFound
         return p

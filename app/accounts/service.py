@@ -46,47 +46,50 @@ def labels() -> dict[str, str]:
 
 
 def _area_subtree(session: Session, roots: set[int]) -> frozenset[int]:
-    children: dict[int | None, list[int]] = {}
-    for aid, parent in session.exec(select(Area.id, Area.parent_id)):
-        children.setdefault(parent, []).append(aid)
-    seen, stack = set(), list(roots)
-    while stack:
-        aid = stack.pop()
-        if aid not in seen:
-            seen.add(aid)
-            stack.extend(children.get(aid, []))
-    return frozenset(seen)
+    """The areas in `roots` and every area below them, read down the tree in one query
+    (a recursive CTE walks the parent_id index: a district office reads its own streets,
+    not the province's every area)."""
+    if not roots:
+        return frozenset()
+    tree = select(Area.id).where(col(Area.id).in_(roots)).cte("subtree", recursive=True)
+    tree = tree.union(select(Area.id).join(tree, col(Area.parent_id) == tree.c.id))
+    return frozenset(session.exec(select(tree.c.id)))
 
 
 def principal(
     *, session: Session, user: User, address: str = "", session_key: str = ""
 ) -> Principal:
-    """The user with their scope expanded down the tree, as permissions see them."""
-    scopes = list(session.exec(select(UserScope).where(UserScope.user_id == user.id)))
-    grid_ids = frozenset(s.grid_id for s in scopes if s.grid_id)
-    park_ids = [s.park_id for s in scopes if s.park_id]
-    grids = []
-    if grid_ids:
-        grids = list(
-            session.exec(select(Grid).where(col(Grid.id).in_(grid_ids)).order_by(col(Grid.id)))
-        )
+    """The user with their scope expanded down the tree, as permissions see them.
+
+    Built once per request, after `resolve` has checked the session and the account: one
+    query reads the scope's places with the scoped grids' parks and names and the scoped
+    parks' names, a second one the area subtree, only when the scope has areas.
+
+    It is not kept from one request to the next: what it expands lives in tables no version
+    stamp covers (the scope rows, deleted and re-inserted by every edit; the area tree; the
+    park each grid is in), and every worker process would keep its own copy, so a revoked
+    scope or a moved area could outlive the change in another process.
+    """
+    rows = session.exec(
+        select(UserScope, Grid.park_id, Grid.name, Park.name)
+        .outerjoin(Grid, col(Grid.id) == col(UserScope.grid_id))
+        .outerjoin(Park, col(Park.id) == col(UserScope.park_id))
+        .where(UserScope.user_id == user.id)
+    ).all()
+    grids = sorted((s.grid_id, name, park_id) for s, park_id, name, _p in rows if s.grid_id)
+    parks = sorted((s.park_id, name) for s, _g, _n, name in rows if s.park_id)
     return Principal(
         user_id=user.id,
         username=user.username,
         display_name=user.display_name,
         role=user.role.value,
         address=address,
-        area_ids=_area_subtree(session, {s.area_id for s in scopes if s.area_id}),
-        park_ids=frozenset(park_ids),
-        parks=tuple(
-            (p.id, p.name)
-            for p in session.exec(
-                select(Park).where(col(Park.id).in_(park_ids)).order_by(col(Park.id))
-            )
-        ),
-        grid_ids=grid_ids,
-        view_park_ids=frozenset(g.park_id for g in grids),
-        grids=tuple((g.id, g.name) for g in grids),
+        area_ids=_area_subtree(session, {s.area_id for s, *_ in rows if s.area_id}),
+        park_ids=frozenset(pid for pid, _name in parks),
+        parks=tuple(parks),
+        grid_ids=frozenset(gid for gid, _name, _park in grids),
+        view_park_ids=frozenset(park for _gid, _name, park in grids),
+        grids=tuple((gid, name) for gid, name, _park in grids),
         session_key=session_key,
     )
 

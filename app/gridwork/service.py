@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select, update
 
 from app.audit import service as audit
@@ -55,27 +56,41 @@ def update_status(
 
     The write is one conditional UPDATE (… WHERE status_version = the form's version), so of
     several people saving at once exactly one wins, on SQLite and PostgreSQL alike; the
-    others get StaleStatus with what the winner saved.
+    others get StaleStatus with what the winner saved. The principal's scope is part of the
+    same WHERE: the row cannot be changed out of scope, which is the re-check after the
+    write that `permissions.recheck` would otherwise do with another query.
     """
     grid = permissions.get(session, who, "change", Grid, grid_id)
     change = parse(GridStatusUpdate, data, {k: gettext(v) for k, v in STATUS_LABELS.items()})
     version = _version(data.get("version"))
     before = audit.snapshot(grid)
+    values = {
+        "status": change.status,
+        "status_note": change.note,
+        "status_changed_by": who.display_name,
+        "status_changed_at": utcnow(),
+        # The WHERE below holds the version at the form's: the new one is known already.
+        "status_version": version + 1,
+    }
     result = session.execute(
-        update(Grid)
-        .where(col(Grid.id) == grid_id, col(Grid.status_version) == version)
-        .values(
-            status=change.status,
-            status_note=change.note,
-            status_changed_by=who.display_name,
-            status_changed_at=utcnow(),
-            status_version=Grid.status_version + 1,
+        permissions.restrict(
+            update(Grid).where(col(Grid.id) == grid_id, col(Grid.status_version) == version),
+            who,
+            "change",
+            Grid,
         )
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
-    session.refresh(grid)
     if result.rowcount != 1:
-        raise StaleStatus(grid)
-    permissions.recheck(session, who, "change", grid)
+        # Lost the race (or the grid left the scope meanwhile): read it as it is now. Out
+        # of scope is NotFound (audited) like any fetch; otherwise show what the other
+        # person saved.
+        session.expire(grid)
+        raise StaleStatus(permissions.get(session, who, "change", Grid, grid_id))
+    # What the UPDATE stored, set as the loaded state: no SELECT to read it back.
+    for key, value in values.items():
+        set_committed_value(grid, key, value)
     audit.record(session=session, who=who, action=AuditAction.update, obj=grid, before=before)
     return grid
 
