@@ -31,3 +31,35 @@ def test_suite_database_matches_the_models(engine):
     assert schema_differences(engine) == []
     upgrade(engine)  # a second upgrade finds nothing to do
     assert schema_differences(engine) == []
+
+
+def test_upgrading_a_database_with_scores_stores_them_again(private_db_url):
+    # The stored-results migration empties the derived scores of a live database (their
+    # new columns cannot be guessed) and `parkgrid migrate` stores them again, the same.
+    from sqlmodel import Session, select
+
+    from app.assessment import scores
+    from app.assessment.models import Score
+    from tests.helpers import demo_database
+
+    engine = demo_database(private_db_url)
+
+    def stored() -> dict:
+        with Session(engine) as s:
+            rows = s.exec(select(Score))
+            return {(r.park_id, r.period_id): (r.total, r.rank_city, r.tier) for r in rows}
+
+    before = stored()
+    assert len(before) == 15 * 8
+    with engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "4e1f6a9c2b7d")  # the revision before stored results
+    upgrade(engine)
+    assert stored() == {}
+    with Session(engine) as s:
+        assert scores.store_unscored(s) == 8
+        s.commit()
+        assert scores.store_unscored(s) == 0  # nothing left to store
+    assert stored() == before
+    engine.dispose()

@@ -340,16 +340,33 @@ def league(
     scores: Mapping[int, float], district_of: Mapping[int, int], districts: Collection[int]
 ) -> League:
     """Ranks parks (by `scores`) in the city and in their district, and the districts by
-    the mean of their parks."""
-    members: dict[int, list[int]] = defaultdict(list)
-    for park in scores:
-        members[district_of[park]].append(park)
+    the mean of their parks.
+
+    Ranks are competition ranks at the shown precision, as scoring.ranks gives them, but
+    from one sort for the city and every district at once: a re-score of one park ranks
+    2,000 parks by ten tables in a few milliseconds each.
+    """
+    shown = {p: round(v, scoring.PRECISION) for p, v in scores.items()}
+    order = sorted(shown, key=shown.__getitem__, reverse=True)
+    city: dict[int, int] = {}
     local: dict[int, int] = {}
-    for parks in members.values():
-        local |= scoring.ranks({p: scores[p] for p in parks})
+    place: dict[int, int] = defaultdict(int)  # district → parks seen so far
+    last: dict[int | None, tuple[float, int]] = {}  # district (None: city) → (score, rank)
+    for i, p in enumerate(order, start=1):
+        value, d = shown[p], district_of[p]
+        place[d] += 1
+        if last.get(None, (None,))[0] != value:
+            last[None] = (value, i)
+        if last.get(d, (None,))[0] != value:
+            last[d] = (value, place[d])
+        city[p], local[p] = last[None][1], last[d][1]
+    # Members in park order, so a mean is summed the same way however `scores` was built.
+    members: dict[int, list[int]] = defaultdict(list)
+    for park in sorted(scores):
+        members[district_of[park]].append(park)
     means = {d: scoring.mean([scores[p] for p in members.get(d, [])]) for d in districts}
     return League(
-        city=scoring.ranks(scores),
+        city=city,
         district=local,
         means=means,
         # Scores have two decimals, so their sum does too: rounding it makes it the same

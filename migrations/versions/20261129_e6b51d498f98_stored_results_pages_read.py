@@ -85,9 +85,13 @@ def upgrade() -> None:
             batch_op.f("ix_district_aspect_score_period_id"), ["period_id"], unique=False
         )
 
+    # Stored scores are derived data, recomputed from the inputs: rather than guess the new
+    # columns, they are emptied here and `parkgrid migrate` stores every period again.
+    op.execute("DELETE FROM score")
+    op.execute("DELETE FROM district_score")
     with op.batch_alter_table("score", schema=None) as batch_op:
         batch_op.add_column(sa.Column("district_id", sa.Integer(), nullable=False))
-        batch_op.add_column(sa.Column("late", sa.Integer(), nullable=False))
+        batch_op.add_column(sa.Column("late", sa.Integer(), nullable=False, server_default="0"))
         batch_op.create_index(
             "ix_score_period_district", ["period_id", "district_id", "rank_district"], unique=False
         )
