@@ -23,6 +23,7 @@ from app.assessment import rankings as assessment_rankings
 from app.assessment import views as assessment_views
 from app.audit import views as audit_views
 from app.core.assets import DAY, PLOTLY_URL, VENDOR, Precompressed, plotly_directory
+from app.core.cache import Versioned
 from app.core.config import ROOT, Settings, get_settings
 from app.core.db import get_engine, is_busy, session_factory, try_write
 from app.core.errors import Busy, Conflict, Forbidden, Invalid, NotFound
@@ -111,6 +112,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     # Background jobs (imports) open their own sessions through this; tests replace it.
     app.state.sessions = session_factory(engine)
+    # Downloads made from versioned data (the rankings by their results' version).
+    app.state.downloads = Versioned(size=32)
     # Import jobs cut off by a crash or restart show as failed at once (never a live
     # worker's); skipped rather than waited for when the database is busy.
     try_write(engine, imports_service.recover_interrupted, wait=2.0)

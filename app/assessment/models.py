@@ -37,6 +37,9 @@ class Period(SQLModel, table=True):
     # The framework version the period is scored by. A new version of a locked framework
     # takes over only the year's periods that nobody has submitted for yet.
     framework_id: int | None = Field(default=None, foreign_key="framework.id", index=True)
+    # Bumped in the same transaction as every store of the period's results, so a download
+    # made from them can be kept until they change.
+    results_version: int = 0
 
     @property
     def label(self) -> str:

@@ -188,20 +188,41 @@ def rankings_page(request: Request, session: SessionDep, who: Who, asked: AskedD
     return render(request, template, context, status_code=status)
 
 
-def _ranked(session: Session, asked: Asked) -> rs.Rankings:
-    """The rankings a download holds: the page's, for the same query."""
+def _download(
+    request: Request, session: Session, asked: Asked, kind: str, make
+) -> tuple[bytes, Period]:
+    """A download's bytes for the query, made by `make(rankings)` when the results it
+    shows (this period's, and the previous one's for movement) changed since last made."""
     period = _period(session, asked.period)
     if period is None:
         raise HTTPException(404, _("No indicator values have been recorded yet."))
     # Bad filters raise Invalid: the app answers 422 naming each one.
-    return rs.rankings(session=session, period=period, filters=_filters(session, period, asked))
+    filters = _filters(session, period, asked)
+    before = assessment.previous_period(session=session, period=period)
+    key = (
+        kind,
+        period.id,
+        period.results_version,
+        before.results_version if before else None,
+        _query(_chosen(period, filters)),
+    )
+
+    def made() -> bytes:
+        return make(rs.rankings(session=session, period=period, filters=filters))
+
+    # Downloads are kept by the versions of the results they were made from (app.state,
+    # see main.py): a league table of 2,000 parks takes a few hundred milliseconds to
+    # write, and leaders download the same one again and again between two changes.
+    return request.app.state.downloads.get_or_make(key, made), period
 
 
 @router.get("/rankings.xlsx", name="rankings_xlsx")
-def rankings_xlsx(session: SessionDep, _who: Who, asked: AskedDep) -> Response:
-    rk = _ranked(session, asked)
-    body = xlsx.workbook(rk, title=f"{_('Park reform rankings')} · {summary(rk)}")
-    label = rk.period.label
+def rankings_xlsx(request: Request, session: SessionDep, _who: Who, asked: AskedDep) -> Response:
+    def make(rk: rs.Rankings) -> bytes:
+        return xlsx.workbook(rk, title=f"{_('Park reform rankings')} · {summary(rk)}")
+
+    body, period = _download(request, session, asked, "xlsx", make)
+    label = period.label
     return Response(
         body,
         media_type=sheets.XLSX_MEDIA_TYPE,
@@ -212,11 +233,11 @@ def rankings_xlsx(session: SessionDep, _who: Who, asked: AskedDep) -> Response:
 
 
 @router.get("/rankings.csv", name="rankings_csv")
-def rankings_csv(session: SessionDep, _who: Who, asked: AskedDep) -> Response:
-    rk = _ranked(session, asked)
-    label = rk.period.label
+def rankings_csv(request: Request, session: SessionDep, _who: Who, asked: AskedDep) -> Response:
+    body, period = _download(request, session, asked, "csv", xlsx.park_csv)
+    label = period.label
     return Response(
-        xlsx.park_csv(rk),
+        body,
         media_type=sheets.CSV_MEDIA_TYPE,
         headers=sheets.attachment(f"park-rankings-{label}.csv", f"{_('Park ranking')}-{label}.csv"),
     )

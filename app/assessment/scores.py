@@ -543,7 +543,20 @@ def write(
         DistrictAspectScore,
         [r for d in computed.districts for r in _district_aspect_rows(period, d)],
     )
+    _bump(session, period)
     _forget_stored(session)
+
+
+def _bump(session: Session, period: Period) -> None:
+    """A new version of the period's results (downloads made from the old one are stale)."""
+    table = Period.__table__  # type: ignore[attr-defined]
+    session.connection().execute(
+        update(table)
+        .where(table.c.id == period.id)
+        .values(results_version=table.c.results_version + 1)
+    )
+    if period in session:
+        session.expire(period, ["results_version"])
 
 
 def _forget_stored(session: Session) -> None:
@@ -708,6 +721,7 @@ def store_park(session: Session, period: Period, park_id: int) -> None:
             != (r["score"], r["total"], r["rank"])
         ],
     )
+    _bump(session, period)
     _forget_stored(session)
 
 

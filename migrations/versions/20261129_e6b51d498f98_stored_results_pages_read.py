@@ -100,6 +100,10 @@ def upgrade() -> None:
             batch_op.f("fk_score_district_id_area"), "area", ["district_id"], ["id"]
         )
 
+    # Plain ALTERs (no table copy): other tables' foreign keys point at period.
+    op.add_column(
+        "period", sa.Column("results_version", sa.Integer(), nullable=False, server_default="0")
+    )
     with op.batch_alter_table("enterprise", schema=None) as batch_op:
         batch_op.create_index(
             "ix_enterprise_totals", ["grid_id", "worker_count", "in_reform"], unique=False
@@ -107,6 +111,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("period", "results_version")
     with op.batch_alter_table("enterprise", schema=None) as batch_op:
         batch_op.drop_index("ix_enterprise_totals")
 

@@ -140,3 +140,45 @@ def test_a_liaison_may_export_too(login):
     resp = login("liaison_huaxia_1").get("/rankings.xlsx")
     assert resp.status_code == 200
     assert len(_body(load_workbook(BytesIO(resp.content))["园区排名"])) == 15
+
+
+def test_a_download_is_made_again_only_when_the_results_change(client, session, monkeypatch):
+    from app.assessment import rankings, scores
+    from app.assessment.models import IndicatorValue, ValueOrigin
+
+    made = []
+    workbook = rankings.xlsx.workbook
+
+    def counted(rk, *, title):
+        made.append(rk.period.label)
+        return workbook(rk, title=title)
+
+    monkeypatch.setattr(rankings.xlsx, "workbook", counted)
+    first, _ = _book(client)
+    again, _ = _book(client)
+    assert again.content == first.content and made == ["2026Q3"]
+    # Another filter is another download.
+    _book(client, "?kind=market")
+    assert len(made) == 2
+
+    # The best park's reported values drop to nothing and it is re-scored: the next
+    # download is made again and shows it fallen.
+    res = assessment.results(
+        session=session, period=assessment.get_period(session=session, label=None)
+    )
+    best = res.parks()[0].park
+    for v in session.exec(
+        select(IndicatorValue).where(
+            IndicatorValue.park_id == best.id,
+            IndicatorValue.period_id == res.period.id,
+            IndicatorValue.origin == ValueOrigin.reported,
+        )
+    ):
+        v.value = 0.0
+        session.add(v)
+    scores.store_park(session, res.period, best.id)
+    session.flush()
+    _resp, after = _book(client)
+    assert len(made) == 3
+    top = [r[2] for r in _body(after["园区排名"])]
+    assert top[0] != best.name and best.name in top
