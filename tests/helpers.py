@@ -147,7 +147,9 @@ def demo_database(url: str):
 
 
 @contextmanager
-def serving_process(url: str, *, workers: int = 1, env: dict | None = None, demo: bool = True):
+def serving_process(
+    url: str, *, workers: int = 1, env: dict | None = None, demo: bool = True, quiet: bool = False
+):
     """`parkgrid serve` in a process of its own (its own process group) on a free port.
 
     Yields (base URL, engine, process). For tests that need real server processes:
@@ -181,7 +183,9 @@ def serving_process(url: str, *, workers: int = 1, env: dict | None = None, demo
     command = [str(bin_dir / "parkgrid"), "serve", "--port", str(port)]
     if workers > 1:
         command += ["--workers", str(workers)]
-    proc = subprocess.Popen(command, env=environment, start_new_session=True)
+    # Quiet: no access log on our output (a bench prints its own figures); errors still show.
+    stdout = subprocess.DEVNULL if quiet else None
+    proc = subprocess.Popen(command, env=environment, start_new_session=True, stdout=stdout)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
