@@ -39,12 +39,16 @@ class Links:
     def __init__(self, request: Request, area_id: int, res: assessment.PeriodResults | None):
         self.base = str(request.url_for("district", area_id=area_id))
         self.period = {"period": res.period.label} if res else {}
+        self._parks: dict[int, str] = {}
 
     def park(self, park_id: int) -> str:
         return f"{self.base}?{urlencode(self.period | {'park': park_id})}"
 
     def indicator(self, park_id: int, code: str) -> str:
-        return f"{self.base}?{urlencode(self.period | {'park': park_id, 'indicator': code})}"
+        # Called for every cell of the heat map: the query is encoded once per park.
+        if park_id not in self._parks:
+            self._parks[park_id] = self.park(park_id)
+        return f"{self._parks[park_id]}&{urlencode({'indicator': code})}"
 
 
 def _detail(session, who, area_id, res, links, park_id, code, card=None) -> dict:

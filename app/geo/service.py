@@ -93,9 +93,12 @@ def grids_of_park(*, session: Session, who: Principal, park_id: int) -> list[Gri
 
 
 def parks_of_district(*, session: Session, who: Principal, area_id: int) -> list[Park]:
-    """Gets a district's parks in the principal's scope, those hanging under its streets too."""
-    district_of_park = district_of(session=session)
-    return [p for p in parks(session=session, who=who) if district_of_park[p.id].id == area_id]
+    """Gets a district's parks in the principal's scope, those hanging under its streets too:
+    the parks of the district's subtree of areas (a recursive query), not every park."""
+    tree = select(Area.id).where(Area.id == area_id).cte("district_areas", recursive=True)
+    tree = tree.union_all(select(Area.id).join(tree, col(Area.parent_id) == tree.c.id))
+    stmt = select(Park).where(col(Park.area_id).in_(select(tree.c.id))).order_by(col(Park.id))
+    return list(session.exec(permissions.restrict(stmt, who, "view", Park)))
 
 
 def grids_of_parks(*, session: Session, who: Principal, park_ids: list[int]) -> list[Grid]:
