@@ -8,6 +8,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import URL
 
 from app.core.config import ROOT
 from app.core.db import release_before_rendering
@@ -42,6 +43,29 @@ def _local(value: datetime | None) -> str:
 
 
 env.filters.update(num=_num, pct=_pct, local=_local)
+
+# Distinct links a process keeps resolved (a link per park and page: a province's worth).
+URL_PATHS_KEPT = 50_000
+
+
+@jinja2.pass_context
+def _url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> URL:
+    """Starlette's url_for, with each route's path resolved once per process: resolving
+    walks every route of the app, and a page of a league table asks for a hundred links."""
+    request: Request = context["request"]
+    router = request.scope.get("router") or request.scope["app"]
+    # Kept on the router: the same name means the same route only within one app.
+    paths = router.__dict__.setdefault("_parkgrid_url_paths", {})
+    key = (name, *sorted(path_params.items()))
+    path = paths.get(key)
+    if path is None:
+        if len(paths) >= URL_PATHS_KEPT:
+            paths.clear()
+        path = paths[key] = router.url_path_for(name, **path_params)
+    return path.make_absolute_url(base_url=request.base_url)
+
+
+env.globals["url_for"] = _url_for
 
 
 def is_htmx(request: Request) -> bool:
