@@ -13,6 +13,7 @@ from app.assessment import rankings_service as rs
 from app.assessment import service as assessment
 from app.assessment import xlsx
 from app.assessment.models import Period
+from app.audit.downloads import DownloadDep
 from app.core import sheets
 from app.core.db import SessionDep
 from app.core.errors import Invalid
@@ -190,9 +191,10 @@ def rankings_page(request: Request, session: SessionDep, who: Who, asked: AskedD
 
 def _download(
     request: Request, session: Session, asked: Asked, kind: str, make
-) -> tuple[bytes, Period]:
-    """A download's bytes for the query, made by `make(rankings)` when the results it
-    shows (this period's, and the previous one's for movement) changed since last made."""
+) -> tuple[bytes, int, Period]:
+    """A download's bytes for the query and the parks it holds, made by `make(rankings)`
+    when the results it shows (this period's, and the previous one's for movement)
+    changed since last made."""
     period = _period(session, asked.period)
     if period is None:
         raise HTTPException(404, _("No indicator values have been recorded yet."))
@@ -207,37 +209,52 @@ def _download(
         _query(_chosen(period, filters)),
     )
 
-    def made() -> bytes:
-        return make(rs.rankings(session=session, period=period, filters=filters))
+    def made() -> tuple[bytes, int]:
+        rk = rs.rankings(session=session, period=period, filters=filters)
+        return make(rk), len(rk.parks)
 
     # Downloads are kept by the versions of the results they were made from (app.state,
     # see main.py): a league table of 2,000 parks takes a few hundred milliseconds to
     # write, and leaders download the same one again and again between two changes.
-    return request.app.state.downloads.get_or_make(key, made), period
+    body, parks = request.app.state.downloads.get_or_make(key, made)
+    return body, parks, period
 
 
 @router.get("/rankings.xlsx", name="rankings_xlsx")
-def rankings_xlsx(request: Request, session: SessionDep, _who: Who, asked: AskedDep) -> Response:
+def rankings_xlsx(
+    request: Request, session: SessionDep, _who: Who, dl: DownloadDep, asked: AskedDep
+) -> Response:
     def make(rk: rs.Rankings) -> bytes:
-        return xlsx.workbook(rk, title=f"{_('Park reform rankings')} · {summary(rk)}")
+        title = f"{_('Park reform rankings')} · {summary(rk)}"
+        return xlsx.workbook(rk, title=title, mark=sheets.PENDING)
 
-    body, period = _download(request, session, asked, "xlsx", make)
+    body, parks, period = _download(request, session, asked, "xlsx", make)
+    # Kept for every reader; each file carries who took it and when.
+    body = sheets.stamp(body, dl.mark)
     label = period.label
-    return Response(
+    return dl.send(
         body,
         media_type=sheets.XLSX_MEDIA_TYPE,
-        headers=sheets.attachment(
-            f"rankings-{label}.xlsx", f"{_('Park reform rankings')}-{label}.xlsx"
-        ),
+        ascii_name=f"rankings-{label}.xlsx",
+        name=f"{_('Park reform rankings')}-{label}.xlsx",
+        object_type="Rankings",
+        label=label,
+        rows=parks,
     )
 
 
 @router.get("/rankings.csv", name="rankings_csv")
-def rankings_csv(request: Request, session: SessionDep, _who: Who, asked: AskedDep) -> Response:
-    body, period = _download(request, session, asked, "csv", xlsx.park_csv)
+def rankings_csv(
+    request: Request, session: SessionDep, _who: Who, dl: DownloadDep, asked: AskedDep
+) -> Response:
+    body, parks, period = _download(request, session, asked, "csv", xlsx.park_csv)
     label = period.label
-    return Response(
+    return dl.send(
         body,
         media_type=sheets.CSV_MEDIA_TYPE,
-        headers=sheets.attachment(f"park-rankings-{label}.csv", f"{_('Park ranking')}-{label}.csv"),
+        ascii_name=f"park-rankings-{label}.csv",
+        name=f"{_('Park ranking')}-{label}.csv",
+        object_type="Rankings",
+        label=label,
+        rows=parks,
     )

@@ -1,10 +1,9 @@
 """HTML pages of the assessment: quarterly reports and their review, the worklist, explanations."""
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
 
 from app.accounts.deps import Who, allowed
@@ -14,6 +13,7 @@ from app.assessment import service as assessment
 from app.assessment.calendar import working_day
 from app.assessment.models import REPORT_STATE_LABELS, VALUE_ORIGIN_LABELS, ParkReport, Period
 from app.audit import service as audit
+from app.audit.downloads import DownloadDep
 from app.core import files, permissions
 from app.core.db import SessionDep
 from app.core.errors import Invalid, NotFound
@@ -200,15 +200,15 @@ def evidence_add(
 
 
 @router.get("/evidence/{evidence_id}", name="evidence")
-def evidence_download(request: Request, evidence_id: int, session: SessionDep, who: Who):
+def evidence_download(
+    request: Request, evidence_id: int, session: SessionDep, who: Who, dl: DownloadDep
+):
     ev, _value = evidence_service.get(session=session, who=who, evidence_id=evidence_id)
     path = files.storage_for(request.app.state.settings).path(ev.stored_name)
     if path is None:
         raise NotFound
-    return FileResponse(
-        path,
-        media_type=ev.content_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(ev.filename)}"},
+    return dl.file(
+        path, media_type=ev.content_type, name=ev.filename, object_type="Evidence", object_id=ev.id
     )
 
 

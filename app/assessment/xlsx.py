@@ -117,6 +117,7 @@ def _sheet(
     tiers: Sequence[Tier | None],
     tier_column: int,
     arrow_columns: Sequence[int],
+    mark: sheets.Mark | None = None,
 ) -> None:
     """A sheet as every export of the product has it: a title row, a header row with a
     filter, frozen panes, widths that fit the content. Columns are counted from 1."""
@@ -137,7 +138,11 @@ def _sheet(
     # A merged cell never spills over: give the title the lines it needs to wrap into.
     lines = math.ceil(sheets.display_width(title) * 1.1 / sum(fitted))
     ws.set_row(0, 20 * max(1, lines))
-    ws.merge_range(0, 0, 0, len(columns) - 1, title, formats.title)
+    # Merged over blanks, then written as a string: a title carries the filters as typed.
+    ws.merge_range(0, 0, 0, len(columns) - 1, "", formats.title)
+    ws.write_string(0, 0, title, formats.title)
+    if mark is not None:
+        ws.set_footer("&C" + mark.text.replace("&", "&&"))
     for c, column in enumerate(columns):
         ws.write_string(header, c, column.header, formats.header)
     arrows = {c - 1 for c in arrow_columns}
@@ -162,13 +167,16 @@ def _sheet(
     ws.autofilter(header, 0, max(header + len(rows), header), len(columns) - 1)
 
 
-def workbook(rk: Rankings, *, title: str) -> bytes:
+def workbook(rk: Rankings, *, title: str, mark: sheets.Mark | None = None) -> bytes:
     """The rows the rankings page shows, as an .xlsx file's bytes.
 
     Written with xlsxwriter: at 2,000 parks openpyxl took most of a second, this a tenth.
+    Text goes in by write_string, and the generic writes are told never to make formulas.
     """
     out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"constant_memory": True})
+    wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
+    if mark is not None:
+        wb.set_properties({"author": mark.by, "comments": mark.text})
     formats = _Formats(wb)
     _sheet(
         wb,
@@ -197,6 +205,7 @@ def workbook(rk: Rankings, *, title: str) -> bytes:
         tiers=[d.tier for d in rk.districts],
         tier_column=6,
         arrow_columns=[2],
+        mark=mark,
     )
     _sheet(
         wb,
@@ -208,6 +217,7 @@ def workbook(rk: Rankings, *, title: str) -> bytes:
         tiers=[p.tier for p in rk.parks],
         tier_column=10,
         arrow_columns=[2, 6],
+        mark=mark,
     )
     wb.close()
     return out.getvalue()

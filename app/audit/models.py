@@ -20,6 +20,8 @@ class AuditAction(enum.StrEnum):
     login_failed = "login_failed"
     logout = "logout"
     imported = "import"
+    download = "download"
+    reveal = "reveal"
 
 
 AUDIT_ACTION_LABELS = {
@@ -31,6 +33,8 @@ AUDIT_ACTION_LABELS = {
     AuditAction.login_failed: N_("Failed login"),
     AuditAction.logout: N_("Logged out"),
     AuditAction.imported: N_("Imported"),
+    AuditAction.download: N_("Downloaded"),
+    AuditAction.reveal: N_("Viewed a full number"),
 }
 
 

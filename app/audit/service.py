@@ -273,3 +273,46 @@ def export_table(
             ]
 
     return columns, rows()
+
+
+# ---- downloads and full numbers shown ---------------------------------------------------
+# Written by the download and reveal routes in a short write transaction of their own (a
+# GET writes nothing in its request's transaction), before the file or number goes out.
+
+
+def record_download(
+    *,
+    session: Session,
+    who: Principal,
+    object_type: str,
+    label: str,
+    filters: dict[str, str],
+    rows: int | None,
+    object_id: int | None = None,
+    file: str = "",
+) -> AuditLog:
+    """Adds the audit row of one download: what, with which filters, how many rows."""
+    return record(
+        session=session,
+        who=who,
+        action=AuditAction.download,
+        object_type=object_type,
+        object_id=object_id,
+        label=label,
+        after={"file": file, "filters": filters, "rows": rows},
+    )
+
+
+def record_reveal(
+    *, session: Session, who: Principal, object_type: str, object_id: int, label: str, field: str
+) -> AuditLog:
+    """Adds the audit row of a full number shown on request (which object, which field)."""
+    return record(
+        session=session,
+        who=who,
+        action=AuditAction.reveal,
+        object_type=object_type,
+        object_id=object_id,
+        label=label,
+        after={"field": field},
+    )

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from app.accounts.deps import Who, allowed
 from app.accounts.models import User
 from app.audit import service as audit
+from app.audit.downloads import DownloadDep
 from app.audit.models import AUDIT_ACTION_LABELS
 from app.core import sheets
 from app.core.db import SessionDep
@@ -75,20 +76,42 @@ def audit_page(
     return render(request, "audit/audit.html", context)
 
 
-def _names(ext: str) -> dict[str, str]:
+def _names(ext: str) -> tuple[str, str]:
+    if ext == "csv":
+        return "audit.csv", f"{_('Audit trail')}.csv"  # the mark adds who and when
     stamp = datetime.now(LOCAL_TZ).strftime("%Y%m%d-%H%M")
-    return sheets.attachment(f"audit-{stamp}.{ext}", f"{_('Audit trail')}-{stamp}.{ext}")
+    return f"audit-{stamp}.{ext}", f"{_('Audit trail')}-{stamp}.{ext}"
 
 
 @router.get("/audit.xlsx", name="audit_xlsx")
-def audit_xlsx(session: SessionDep, who: Who, f: FilterDep) -> Response:
+def audit_xlsx(session: SessionDep, who: Who, f: FilterDep, dl: DownloadDep) -> Response:
     columns, rows = audit.export_table(session=session, who=who, f=f)
-    body = sheets.workbook([(_("Audit trail"), columns, rows)])
-    return Response(body, media_type=sheets.XLSX_MEDIA_TYPE, headers=_names("xlsx"))
+    counted = sheets.Counted(rows)
+    body = sheets.workbook([(_("Audit trail"), columns, counted)], mark=dl.mark)
+    ascii_name, name = _names("xlsx")
+    return dl.send(
+        body,
+        media_type=sheets.XLSX_MEDIA_TYPE,
+        ascii_name=ascii_name,
+        name=name,
+        object_type="AuditLog",
+        label=_("Audit trail"),
+        rows=counted.n,
+    )
 
 
 @router.get("/audit.csv", name="audit_csv")
-def audit_csv(session: SessionDep, who: Who, f: FilterDep) -> Response:
+def audit_csv(session: SessionDep, who: Who, f: FilterDep, dl: DownloadDep) -> Response:
     columns, rows = audit.export_table(session=session, who=who, f=f)
-    body = sheets.csv_bytes(columns, rows)
-    return Response(body, media_type=sheets.CSV_MEDIA_TYPE, headers=_names("csv"))
+    counted = sheets.Counted(rows)
+    body = sheets.csv_bytes(columns, counted)
+    ascii_name, name = _names("csv")
+    return dl.send(
+        body,
+        media_type=sheets.CSV_MEDIA_TYPE,
+        ascii_name=ascii_name,
+        name=name,
+        object_type="AuditLog",
+        label=_("Audit trail"),
+        rows=counted.n,
+    )

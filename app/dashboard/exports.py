@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.accounts.deps import Who
 from app.assessment import service as assessment
+from app.audit.downloads import DownloadDep
 from app.core import sheets
 from app.core.db import SessionDep
 from app.core.i18n import _
@@ -31,18 +32,6 @@ def _results(session: Session, label: str | None) -> assessment.PeriodResults | 
     return period_results(session, label)
 
 
-def _xlsx(body: bytes, ascii_name: str, name: str) -> Response:
-    return Response(
-        body, media_type=sheets.XLSX_MEDIA_TYPE, headers=sheets.attachment(ascii_name, name)
-    )
-
-
-def _csv(body: bytes, ascii_name: str, name: str) -> Response:
-    return Response(
-        body, media_type=sheets.CSV_MEDIA_TYPE, headers=sheets.attachment(ascii_name, name)
-    )
-
-
 def _scorecard(
     session: Session, who: Principal, area_id: int, period: str | None
 ) -> tuple[Area, str, tuple[tables.Table, tables.Table]]:
@@ -62,49 +51,71 @@ def _today() -> str:
 
 @router.get("/districts/{area_id}/scorecard.xlsx", name="district_scorecard_xlsx")
 def scorecard_xlsx(
-    area_id: int, session: SessionDep, who: Who, period: PeriodParam = None
+    area_id: int, session: SessionDep, who: Who, dl: DownloadDep, period: PeriodParam = None
 ) -> Response:
     area, label, (values, points) = _scorecard(session, who, area_id, period)
-    return _xlsx(
-        sheets.workbook([values.sheet, points.sheet]),
-        f"scorecard-{area.code or area.id}-{label}.xlsx",
-        f"{area.name}{_('Park scorecard')}-{label}.xlsx",
+    return dl.send(
+        sheets.workbook([values.sheet, points.sheet], mark=dl.mark),
+        media_type=sheets.XLSX_MEDIA_TYPE,
+        ascii_name=f"scorecard-{area.code or area.id}-{label}.xlsx",
+        name=f"{area.name}{_('Park scorecard')}-{label}.xlsx",
+        object_type="DistrictScorecard",
+        object_id=area.id,
+        label=f"{area.name} {label}",
+        rows=len(values.rows),
     )
 
 
 @router.get("/districts/{area_id}/scorecard.csv", name="district_scorecard_csv")
 def scorecard_csv(
-    area_id: int, session: SessionDep, who: Who, period: PeriodParam = None
+    area_id: int, session: SessionDep, who: Who, dl: DownloadDep, period: PeriodParam = None
 ) -> Response:
     area, label, (values, _points) = _scorecard(session, who, area_id, period)
-    return _csv(
+    return dl.send(
         sheets.csv_bytes(values.columns, values.rows),
-        f"scorecard-{area.code or area.id}-{label}.csv",
-        f"{area.name}{_('Park scorecard')}-{label}.csv",
+        media_type=sheets.CSV_MEDIA_TYPE,
+        ascii_name=f"scorecard-{area.code or area.id}-{label}.csv",
+        name=f"{area.name}{_('Park scorecard')}-{label}.csv",
+        object_type="DistrictScorecard",
+        object_id=area.id,
+        label=f"{area.name} {label}",
+        rows=len(values.rows),
     )
 
 
 @router.get("/districts/{area_id}/parks.xlsx", name="district_parks_xlsx")
-def parks_xlsx(area_id: int, session: SessionDep, who: Who, period: PeriodParam = None) -> Response:
+def parks_xlsx(
+    area_id: int, session: SessionDep, who: Who, dl: DownloadDep, period: PeriodParam = None
+) -> Response:
     area = geo.get_district(session=session, who=who, area_id=area_id)
     # The parks' score is that of the period the page shows (the latest, unless asked).
     res = _results(session, period)
     parks, grids = tables.parks_and_grids(session=session, who=who, area_id=area_id, res=res)
     today = _today()
-    return _xlsx(
-        sheets.workbook([parks.sheet, grids.sheet]),
-        f"parks-{area.code or area.id}-{today}.xlsx",
-        f"{area.name}{_('Parks and grids')}-{today}.xlsx",
+    return dl.send(
+        sheets.workbook([parks.sheet, grids.sheet], mark=dl.mark),
+        media_type=sheets.XLSX_MEDIA_TYPE,
+        ascii_name=f"parks-{area.code or area.id}-{today}.xlsx",
+        name=f"{area.name}{_('Parks and grids')}-{today}.xlsx",
+        object_type="DistrictParks",
+        object_id=area.id,
+        label=area.name,
+        rows=len(parks.rows) + len(grids.rows),
     )
 
 
 @router.get("/districts/{area_id}/grids.csv", name="district_grids_csv")
-def grids_csv(area_id: int, session: SessionDep, who: Who) -> Response:
+def grids_csv(area_id: int, session: SessionDep, who: Who, dl: DownloadDep) -> Response:
     area = geo.get_district(session=session, who=who, area_id=area_id)
     _parks, grids = tables.parks_and_grids(session=session, who=who, area_id=area_id)
     today = _today()
-    return _csv(
+    return dl.send(
         sheets.csv_bytes(grids.columns, grids.rows),
-        f"grids-{area.code or area.id}-{today}.csv",
-        f"{area.name}{_('Grids')}-{today}.csv",
+        media_type=sheets.CSV_MEDIA_TYPE,
+        ascii_name=f"grids-{area.code or area.id}-{today}.csv",
+        name=f"{area.name}{_('Grids')}-{today}.csv",
+        object_type="DistrictGrids",
+        object_id=area.id,
+        label=area.name,
+        rows=len(grids.rows),
     )

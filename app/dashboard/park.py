@@ -4,12 +4,13 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 
 from app.accounts.deps import Who
 from app.assessment import service as assessment
 from app.audit import service as audit
-from app.core import permissions, sheets
+from app.audit.downloads import Download, DownloadDep
+from app.core import permissions
 from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.permissions import Principal
@@ -211,7 +212,18 @@ def _browser_assets(request: Request) -> dict[str, str]:
     }
 
 
-def _pdf(request: Request, template: str, context: dict[str, Any], ascii_name: str, name: str):
+def _pdf(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    ascii_name: str,
+    name: str,
+    *,
+    dl: Download,
+    object_type: str,
+    object_id: int,
+    label: str,
+):
     """The print page rendered for Chromium (assets from disk, no CSP) and printed to PDF."""
     settings = request.app.state.settings
     chromium = getattr(settings, "chromium_path", "/usr/bin/chromium")
@@ -237,7 +249,16 @@ def _pdf(request: Request, template: str, context: dict[str, Any], ascii_name: s
                 "browser's “Save as PDF”."
             ),
         ) from exc
-    return Response(body, media_type="application/pdf", headers=sheets.attachment(ascii_name, name))
+    return dl.send(
+        body,
+        media_type="application/pdf",
+        ascii_name=ascii_name,
+        name=name,
+        object_type=object_type,
+        object_id=object_id,
+        label=label,
+        rows=None,
+    )
 
 
 @router.get("/parks/{park_id}/print", response_class=HTMLResponse, name="park_print")
@@ -251,7 +272,12 @@ def park_print(
 
 @router.get("/parks/{park_id}/report.pdf", name="park_pdf")
 def park_pdf(
-    request: Request, park_id: int, session: SessionDep, who: Who, period: PeriodParam = None
+    request: Request,
+    park_id: int,
+    session: SessionDep,
+    who: Who,
+    dl: DownloadDep,
+    period: PeriodParam = None,
 ):
     p, res, context = _park_print(request, session, who, park_id, period)
     label = res.period.label if res else ""
@@ -262,6 +288,10 @@ def park_pdf(
         context,
         f"park-{p.id}-{label or 'report'}.pdf",
         f"{p.name}{label}{title}.pdf",
+        dl=dl,
+        object_type="ParkReport",
+        object_id=p.id,
+        label=f"{p.name} {label}".strip(),
     )
 
 
@@ -276,7 +306,12 @@ def district_print(
 
 @router.get("/districts/{area_id}/report.pdf", name="district_pdf")
 def district_pdf(
-    request: Request, area_id: int, session: SessionDep, who: Who, period: PeriodParam = None
+    request: Request,
+    area_id: int,
+    session: SessionDep,
+    who: Who,
+    dl: DownloadDep,
+    period: PeriodParam = None,
 ):
     area, res, context = _district_print(request, session, who, area_id, period)
     label = res.period.label if res else ""
@@ -287,4 +322,8 @@ def district_pdf(
         context,
         f"district-{area.code or area.id}-{label or 'report'}.pdf",
         f"{area.name}{label}{title}.pdf",
+        dl=dl,
+        object_type="DistrictReport",
+        object_id=area.id,
+        label=f"{area.name} {label}".strip(),
     )

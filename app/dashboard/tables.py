@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.assessment import service as assessment
-from app.core import sheets
+from app.core import privacy, sheets
 from app.core.i18n import _
 from app.core.permissions import Principal
 from app.core.sheets import Column
@@ -201,7 +201,7 @@ def parks_and_grids(
                 _(GRID_BASIS_LABELS[g.basis]),
                 _(GRID_STATUS_LABELS[g.status]),
                 li.name if li else "",
-                li.mobile if li else "",
+                privacy.shown(who, li.mobile, park_id=g.park_id, grid_ids={g.id}) if li else "",
                 node.name if node else "",
                 t.enterprises,
                 t.workers,

@@ -10,13 +10,13 @@ from sqlmodel import Session, col, select
 from app.accounts.deps import Who
 from app.audit import service as audit
 from app.audit.models import AuditAction, AuditLog
-from app.core import permissions
+from app.core import permissions, privacy
 from app.core.db import SessionDep
 from app.core.errors import Invalid
 from app.core.forms import PostedForm, fields
 from app.core.i18n import _, gettext
 from app.core.permissions import Principal
-from app.core.templating import is_htmx, render
+from app.core.templating import env, is_htmx, render
 from app.enterprises import roster_service as roster
 from app.enterprises.models import (
     OWNERSHIP_LABELS,
@@ -30,6 +30,8 @@ from app.geo import service as geo
 from app.geo.models import Grid, Park
 
 router = APIRouter()
+# Masked numbers are shown by the same function on every page (enterprises/_phone.html).
+env.globals.update(mask_number=privacy.mask)
 CHANGING = frozenset({AuditAction.create, AuditAction.update, AuditAction.delete})
 
 Q = Annotated[str, Query(max_length=100)]
@@ -60,8 +62,9 @@ def _values(e: Enterprise | None) -> dict[str, str]:
     }
 
 
-def _history_changes(session: Session, park_id: int):
-    """Names an enterprise's history fields in Chinese, and shows grids and people by name."""
+def _history_changes(session: Session, park_id: int, full_numbers: bool):
+    """Names an enterprise's history fields in Chinese, and shows grids and people by name
+    (a person's mobile masked unless the viewer sees the grid's numbers in full)."""
     grids = {g.id: g.name for g in session.exec(select(Grid).where(Grid.park_id == park_id))}
     names = roster.labels()
 
@@ -77,7 +80,10 @@ def _history_changes(session: Session, park_id: int):
             return grids.get(value, value)
         if field == "liaison_id":
             person = session.get(Liaison, value)
-            return f"{person.name} {person.mobile}" if person else value
+            if person is None:
+                return value
+            mobile = person.mobile if full_numbers else privacy.mask(person.mobile)
+            return f"{person.name} {mobile}"
         return value
 
     def changes(row: AuditLog) -> list[audit.Change]:
@@ -93,8 +99,9 @@ def _history_changes(session: Session, park_id: int):
     return changes
 
 
-def _form_context(session: Session, park_id: int) -> dict[str, Any]:
+def _form_context(session: Session, park_id: int, full_numbers: bool) -> dict[str, Any]:
     return {
+        "full_numbers": full_numbers,
         "L": roster.labels(),
         "ownership_labels": OWNERSHIP_LABELS,
         "size_labels": SIZE_LABELS,
@@ -125,6 +132,7 @@ def _roster_context(
         "q": r.query,
         **_place(session, who, r.park),
         "can_change": permissions.allows(session, who, "change", Grid, r.grid.id),
+        "full_numbers": privacy.sees_in_full(who, park_id=r.park.id, grid_ids={r.grid.id}),
         "liaisons": liaisons_by_id(
             session=session, ids=[e.liaison_id for e in r.enterprises if e.liaison_id]
         ),
@@ -188,10 +196,11 @@ def _add_page(
     status_code: int = 200,
 ):
     park = session.get(Park, grid.park_id)
+    full_numbers = privacy.sees_in_full(who, park_id=park.id, grid_ids={grid.id})
     context = {
         "grid": grid,
         **_place(session, who, park),
-        **_form_context(session, park.id),
+        **_form_context(session, park.id, full_numbers),
         "values": values or {},
         "errors": errors or {},
         "added": added,
@@ -243,6 +252,7 @@ def _enterprise_page(
     grid = session.get(Grid, e.grid_id)
     park = session.get(Park, grid.park_id)
     can_change = permissions.allows(session, who, "change", Enterprise, e.id)
+    full_numbers = privacy.sees_in_full(who, park_id=park.id, grid_ids={grid.id})
     node = None
     if not e.is_node:
         node = session.exec(
@@ -252,7 +262,7 @@ def _enterprise_page(
         "e": e,
         "grid": grid,
         **_place(session, who, park),
-        **_form_context(session, park.id),
+        **_form_context(session, park.id, full_numbers),
         "liaison": session.get(Liaison, e.liaison_id) if e.liaison_id else None,
         "can_change": can_change,
         "values": values if values is not None else _values(e),
@@ -265,7 +275,7 @@ def _enterprise_page(
         "node": node,
         "notice": notice or [],
         "history": audit.history(session=session, object_type="Enterprise", object_id=e.id),
-        "audit_changes": _history_changes(session, park.id),
+        "audit_changes": _history_changes(session, park.id, full_numbers),
     }
     return render(request, "enterprises/enterprise.html", context, status_code=status_code)
 
@@ -384,3 +394,22 @@ def node(
     if is_htmx(request):
         return _enterprise_page(request, session, who, enterprise_id, notice=notice)
     return RedirectResponse(_enterprise_url(request, enterprise_id, done="node"), status_code=303)
+
+
+# ---- a person's number in full ------------------------------------------------------
+
+
+@router.post("/liaisons/{liaison_id}/mobile", response_class=HTMLResponse, name="liaison_mobile")
+def reveal_mobile(request: Request, liaison_id: int, session: SessionDep, who: Who):
+    """One person's mobile in full, for a viewer who sees it masked: asked for explicitly
+    (the 显示完整号码 button) and audited."""
+    person = permissions.get(session, who, "view", Liaison, liaison_id)
+    audit.record_reveal(
+        session=session,
+        who=who,
+        object_type="Liaison",
+        object_id=person.id,
+        label=person.name,
+        field="mobile",
+    )
+    return render(request, "enterprises/_phone_full.html", {"person": person})

@@ -1,7 +1,6 @@
 """HTML pages of notices and tasks (上传下达): the inbox, sending, a notice's page, acting on it."""
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
@@ -9,6 +8,7 @@ from starlette.datastructures import UploadFile
 
 from app.accounts.deps import Who, allowed
 from app.audit import service as audit
+from app.audit.downloads import DownloadDep
 from app.core import files
 from app.core.db import SessionDep
 from app.core.errors import Conflict, Invalid, NotFound
@@ -130,15 +130,19 @@ def send(request: Request, session: SessionDep, who: Sender, form: PostedForm):
 @router.get(
     "/notices/attachments/{attachment_id}", name="notices_attachment", response_class=FileResponse
 )
-def attachment_download(request: Request, attachment_id: int, session: SessionDep, who: Who):
+def attachment_download(
+    request: Request, attachment_id: int, session: SessionDep, who: Who, dl: DownloadDep
+):
     att = service.attachment(session=session, who=who, attachment_id=attachment_id)
     path = files.storage_for(request.app.state.settings).path(att.stored_name)
     if path is None:
         raise NotFound
-    return FileResponse(
+    return dl.file(
         path,
         media_type=att.content_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(att.filename)}"},
+        name=att.filename,
+        object_type="NoticeAttachment",
+        object_id=att.id,
     )
 
 

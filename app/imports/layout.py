@@ -282,9 +282,8 @@ def _instructions(wb: Workbook, park_name: str) -> None:
     ws = wb.create_sheet(gettext(INSTRUCTIONS))
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 90
-    ws.cell(1, 1, gettext("Roster import: {park}").format(park=park_name)).font = Font(
-        bold=True, size=14
-    )
+    title = gettext("Roster import: {park}").format(park=park_name)
+    sheets.put(ws, 1, 1, title).font = Font(bold=True, size=14)
     general = [
         N_("Fill in the sheets Grids, Liaisons and Enterprises; a sheet may be left out."),
         N_("Columns marked in red are required. Choose fixed values from the drop-down lists."),
@@ -345,7 +344,8 @@ def _lists(wb: Workbook, grid_names: Sequence[str]) -> dict[str, str]:
         letter = get_column_letter(c)
         ws.cell(1, c, key)
         for r, value in enumerate(values, start=2):
-            ws.cell(r, c, value)
+            # A grid's name as typed: text, never a formula.
+            sheets.put(ws, r, c, value)
         ranges[key] = f"{quote_sheetname(ws.title)}!${letter}$2:${letter}${max(len(values), 1) + 1}"
     return ranges
 
@@ -363,7 +363,7 @@ def _validation(col: Col, ranges: Mapping[str, str]) -> DataValidation | None:
     return dv
 
 
-def write(park_name: str, filled: Filled) -> bytes:
+def write(park_name: str, filled: Filled, *, mark: sheets.Mark | None = None) -> bytes:
     """The roster workbook of a park: the import template, filled with rows for an export."""
     wb = Workbook()
     wb.remove(wb.active)
@@ -399,4 +399,4 @@ def write(park_name: str, filled: Filled) -> bytes:
                 ws.add_data_validation(dv)
                 dv.add(f"{letter}2:{letter}{max(VALIDATED_ROWS, len(rows) + 1)}")
     wb.active = wb.sheetnames.index(ENTERPRISES.title) if filled.rows else 0
-    return sheets.to_bytes(wb)
+    return sheets.to_bytes(wb, mark=mark)

@@ -36,7 +36,7 @@ from sqlmodel import Session, col, func, select
 
 from app.audit import service as audit
 from app.audit.models import AuditAction, AuditLog
-from app.core import permissions, sheets
+from app.core import permissions, privacy, sheets
 from app.core.errors import Busy, Conflict
 from app.core.i18n import _
 from app.core.permissions import Principal
@@ -191,14 +191,42 @@ def roster(
         # A grid's roster carries the people it refers to, so it imports back on its own.
         wanted = {g.liaison_id for g in grids} | {e.liaison_id for e in firms}
         people = [li for li in people if li.id in wanted]
+    # Numbers outside the viewer's own place are masked; the import reads them back.
+    serves: dict[int, set[int]] = {}
+    for g in all_grids:
+        if g.liaison_id:
+            serves.setdefault(g.liaison_id, set()).add(g.id)
+    for e in current.enterprises.values():
+        if e.liaison_id:
+            serves.setdefault(e.liaison_id, set()).add(e.grid_id)
+
+    def masked(values: dict[str, Any], key: str, grid_ids: set[int]) -> dict[str, Any]:
+        number = values.get(key)
+        if number:
+            values[key] = privacy.shown(who, number, park_id=park.id, grid_ids=grid_ids)
+        return values
+
     return layout.Filled(
         grid_names=[g.name for g in all_grids],
         rows={
-            "grids": [values_of(GRIDS, g, current) for g in grids],
-            "liaisons": [values_of(LIAISONS, li, current) for li in people],
-            "enterprises": [values_of(ENTERPRISES, e, current) for e in firms],
+            "grids": [
+                masked(values_of(GRIDS, g, current), "liaison_mobile", {g.id}) for g in grids
+            ],
+            "liaisons": [
+                masked(values_of(LIAISONS, li, current), "mobile", serves.get(li.id, set()))
+                for li in people
+            ],
+            "enterprises": [
+                masked(values_of(ENTERPRISES, e, current), "liaison_mobile", {e.grid_id})
+                for e in firms
+            ],
         },
     )
+
+
+def row_count(filled: layout.Filled) -> int:
+    """How many rows of data a roster workbook holds, over its sheets."""
+    return sum(len(rows) for rows in filled.rows.values())
 
 
 def enterprise_table(
@@ -214,19 +242,26 @@ def enterprise_table(
     return columns, rows
 
 
-def template(session: Session, park: Park) -> bytes:
+def template(session: Session, park: Park, *, mark: sheets.Mark | None = None) -> bytes:
     """The empty import template of a park, its grids in the grid drop-down."""
     grids = session.exec(
         select(Grid.name)
         .where(Grid.park_id == park.id)
         .order_by(col(Grid.sort_order), col(Grid.id))
     )
-    return layout.write(park.name, layout.Filled(grid_names=list(grids)))
+    return layout.write(park.name, layout.Filled(grid_names=list(grids)), mark=mark)
 
 
-def export(session: Session, who: Principal, park: Park, grid_id: int | None = None) -> bytes:
+def export(
+    session: Session,
+    who: Principal,
+    park: Park,
+    grid_id: int | None = None,
+    *,
+    mark: sheets.Mark | None = None,
+) -> bytes:
     """The park's (or a grid's) roster in the import layout: it imports back unchanged."""
-    return layout.write(park.name, roster(session, who, park, grid_id))
+    return layout.write(park.name, roster(session, who, park, grid_id), mark=mark)
 
 
 # ---- checking the rows ------------------------------------------------------------------
@@ -298,6 +333,7 @@ class _Checker:
         # or a person from a bad row gets no second error for the same mistake.
         self.file_grids = self._raw_keys("grids", "name", str)
         self.file_mobiles = self._raw_keys("liaisons", "mobile", _digits)
+        self._masks: dict[str, set[str]] | None = None  # masked number -> stored numbers
 
     def _raw_keys(self, sheet: str, key: str, norm: Callable[[Any], str]) -> set[str]:
         table = self.tables.get(sheet)
@@ -318,11 +354,31 @@ class _Checker:
                 out[c.key] = layout.read_cell(c, None) if not c.required else None
                 continue
             try:
-                out[c.key] = layout.read_cell(c, row.values.get(c.key))
+                out[c.key] = layout.read_cell(c, self.unmasked(c, row.values.get(c.key)))
             except CellError as exc:
                 self.error(table, row.number, c.key, str(exc))
                 ok = False
         return out if ok else None
+
+    def unmasked(self, c: Col, value: Any) -> Any:
+        """A mobile cell showing a number masked (a roster an office downloaded) reads as
+        the park's stored number it masks, when exactly one person of the park has it."""
+        if c.kind is not layout.Kind.mobile or not isinstance(value, str):
+            return value
+        if not privacy.is_masked(value):
+            return value
+        if self._masks is None:
+            self._masks = {}
+            for li in self.current.people:
+                self._masks.setdefault(privacy.mask(li.mobile), set()).add(li.mobile)
+        found = self._masks.get(value.strip(), set())
+        if len(found) == 1:
+            return next(iter(found))
+        raise CellError(
+            _("“{field}” shows a masked number ({value}): type the number in full.").format(
+                field=c.title, value=value.strip()
+            )
+        )
 
     def duplicate(self, table: Table, row: int, key: str, value: str, seen: dict[str, int]):
         if value in seen:
@@ -1145,19 +1201,32 @@ def parks(session: Session, who: Principal) -> list[Park]:
     return list(session.exec(permissions.restrict(stmt, who, "change", Park)))
 
 
-def error_workbook(session: Session, job: ImportJob) -> bytes:
-    """The uploaded workbook with every bad cell filled red and a comment saying what is wrong."""
+def error_workbook(
+    session: Session, job: ImportJob, *, mark: sheets.Mark | None = None
+) -> tuple[bytes, int]:
+    """The uploaded workbook with every bad cell filled red and a comment saying what is
+    wrong, and how many cells are marked. A bad cell inside merged cells marks the range's
+    top-left cell, the only one of a merged range that holds a value and a comment."""
     content = session.get(ImportFile, job.id).content
     wb = load_workbook(BytesIO(content))
     errors, _total = lines(session, job.id, LineKind.error, limit=1_000_000)
     by_cell: dict[tuple[str, int, str], list[str]] = {}
     for e in errors:
         by_cell.setdefault((e.sheet, e.row, e.column or "A"), []).append(e.message)
+    marked: dict[tuple[str, str], list[str]] = {}
     for (sheet, row, column), messages in by_cell.items():
-        cell = wb[sheet][f"{column}{row}"]
+        ws = wb[sheet]
+        coordinate = f"{column}{row}"
+        for merged in ws.merged_cells.ranges:
+            if coordinate in merged:
+                coordinate = merged.start_cell.coordinate
+                break
+        marked.setdefault((sheet, coordinate), []).extend(messages)
+    for (sheet, coordinate), messages in marked.items():
+        cell = wb[sheet][coordinate]
         cell.fill = ERROR_FILL
         cell.comment = Comment("\n".join(messages), "ParkGrid", width=300, height=100)
-    return sheets.to_bytes(wb)
+    return sheets.to_bytes(wb, mark=mark), len(marked)
 
 
 def sheet_titles() -> dict[str, str]:

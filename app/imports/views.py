@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from app.accounts.deps import Who, allowed
+from app.audit.downloads import DownloadDep
 from app.core import permissions, sheets
 from app.core.db import SessionDep
 from app.core.errors import NotFound
@@ -27,55 +28,69 @@ def _roster_word() -> str:
     return _("Roster")
 
 
-def _xlsx(body: bytes, ascii_name: str, name: str) -> Response:
-    return Response(
-        body, media_type=sheets.XLSX_MEDIA_TYPE, headers=sheets.attachment(ascii_name, name)
-    )
-
-
 @router.get("/parks/{park_id}/import-template.xlsx", name="import_template")
-def template(park_id: int, session: SessionDep, who: Who) -> Response:
+def template(park_id: int, session: SessionDep, who: Who, dl: DownloadDep) -> Response:
     park = permissions.get(session, who, "change", Park, park_id)
     name = _("roster import template")
-    return _xlsx(
-        service.template(session, park),
-        f"roster-template-{park.id}.xlsx",
-        f"{park.name}-{name}.xlsx",
+    return dl.send(
+        service.template(session, park, mark=dl.mark),
+        media_type=sheets.XLSX_MEDIA_TYPE,
+        ascii_name=f"roster-template-{park.id}.xlsx",
+        name=f"{park.name}-{name}.xlsx",
+        object_type="ImportTemplate",
+        object_id=park.id,
+        label=park.name,
+        rows=0,
     )
 
 
 @router.get("/parks/{park_id}/roster.xlsx", name="park_roster_xlsx")
-def park_roster(park_id: int, session: SessionDep, who: Who) -> Response:
+def park_roster(park_id: int, session: SessionDep, who: Who, dl: DownloadDep) -> Response:
     park = permissions.get(session, who, "view", Park, park_id)
-    return _xlsx(
-        service.export(session, who, park),
-        f"roster-park-{park.id}.xlsx",
-        f"{park.name}-{_roster_word()}.xlsx",
+    filled = service.roster(session, who, park)
+    return dl.send(
+        layout.write(park.name, filled, mark=dl.mark),
+        media_type=sheets.XLSX_MEDIA_TYPE,
+        ascii_name=f"roster-park-{park.id}.xlsx",
+        name=f"{park.name}-{_roster_word()}.xlsx",
+        object_type="ParkRoster",
+        object_id=park.id,
+        label=park.name,
+        rows=service.row_count(filled),
     )
 
 
 @router.get("/grids/{grid_id}/roster.xlsx", name="grid_roster_xlsx")
-def grid_roster(grid_id: int, session: SessionDep, who: Who) -> Response:
+def grid_roster(grid_id: int, session: SessionDep, who: Who, dl: DownloadDep) -> Response:
     grid = permissions.get(session, who, "view", Grid, grid_id)
     park = session.get(Park, grid.park_id)
-    return _xlsx(
-        service.export(session, who, park, grid_id=grid.id),
-        f"roster-grid-{grid.id}.xlsx",
-        f"{park.name}-{grid.name}-{_roster_word()}.xlsx",
+    filled = service.roster(session, who, park, grid_id=grid.id)
+    return dl.send(
+        layout.write(park.name, filled, mark=dl.mark),
+        media_type=sheets.XLSX_MEDIA_TYPE,
+        ascii_name=f"roster-grid-{grid.id}.xlsx",
+        name=f"{park.name}-{grid.name}-{_roster_word()}.xlsx",
+        object_type="GridRoster",
+        object_id=grid.id,
+        label=f"{park.name} {grid.name}",
+        rows=service.row_count(filled),
     )
 
 
 @router.get("/grids/{grid_id}/roster.csv", name="grid_roster_csv")
-def grid_roster_csv(grid_id: int, session: SessionDep, who: Who) -> Response:
+def grid_roster_csv(grid_id: int, session: SessionDep, who: Who, dl: DownloadDep) -> Response:
     grid = permissions.get(session, who, "view", Grid, grid_id)
     park = session.get(Park, grid.park_id)
     columns, rows = service.enterprise_table(session, who, park, grid_id=grid.id)
-    return Response(
+    return dl.send(
         sheets.csv_bytes(columns, rows),
         media_type=sheets.CSV_MEDIA_TYPE,
-        headers=sheets.attachment(
-            f"roster-grid-{grid.id}.csv", f"{park.name}-{grid.name}-{_roster_word()}.csv"
-        ),
+        ascii_name=f"roster-grid-{grid.id}.csv",
+        name=f"{park.name}-{grid.name}-{_roster_word()}.csv",
+        object_type="GridRoster",
+        object_id=grid.id,
+        label=f"{park.name} {grid.name}",
+        rows=len(rows),
     )
 
 
@@ -196,12 +211,18 @@ def confirm(
 
 
 @router.get("/imports/{job_id}/errors.xlsx", name="import_errors")
-def error_workbook(job_id: int, session: SessionDep, who: Who) -> Response:
+def error_workbook(job_id: int, session: SessionDep, who: Who, dl: DownloadDep) -> Response:
     job = service.get(session, who, job_id)
     if not job.errors:
         raise NotFound
-    return _xlsx(
-        service.error_workbook(session, job),
-        f"import-{job.id}-errors.xlsx",
-        _("Errors marked") + f"-{job.filename}",
+    body, cells = service.error_workbook(session, job, mark=dl.mark)
+    return dl.send(
+        body,
+        media_type=sheets.XLSX_MEDIA_TYPE,
+        ascii_name=f"import-{job.id}-errors.xlsx",
+        name=_("Errors marked") + f"-{job.filename}",
+        object_type="ImportJob",
+        object_id=job.id,
+        label=job.filename,
+        rows=cells,
     )

@@ -104,9 +104,13 @@ def test_the_page_links_to_the_csv_with_its_filters(client, session):
 def test_the_file_name_is_safe_for_every_browser(client):
     resp, _ = _csv(client, "?period=2026Q2")
     disposition = resp.headers["content-disposition"]
-    assert disposition.startswith('attachment; filename="park-rankings-2026Q2.csv"')
+    # Who took the file and when is in its name: a CSV has no place for it inside.
+    assert re.match(
+        r'attachment; filename="park-rankings-2026Q2-leader-\d{8}-\d{4}\.csv"', disposition
+    )
     encoded = disposition.split("filename*=UTF-8''")[1]
-    assert encoded.isascii() and unquote(encoded) == "园区排名-2026Q2.csv"
+    assert encoded.isascii()
+    assert re.fullmatch(r"园区排名-2026Q2-市领导-\d{8}-\d{4}\.csv", unquote(encoded))
 
 
 def test_bad_requests_are_refused_in_chinese(client):
