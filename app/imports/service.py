@@ -1218,7 +1218,9 @@ def error_workbook(
         ws = wb[sheet]
         coordinate = f"{column}{row}"
         for merged in ws.merged_cells.ranges:
-            if coordinate in merged:
+            if coordinate in merged and coordinate != merged.start_cell.coordinate:
+                # The comment sits elsewhere, so it says which cell each message is about.
+                messages = [f"{coordinate}：{m}" for m in messages]
                 coordinate = merged.start_cell.coordinate
                 break
         marked.setdefault((sheet, coordinate), []).extend(messages)
