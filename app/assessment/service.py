@@ -76,6 +76,14 @@ class AreaRef(NamedTuple):
     name: str
 
 
+class DistrictRef(NamedTuple):
+    """A district as a league table shows it (no ORM object)."""
+
+    id: int
+    name: str
+    sort_order: int
+
+
 # The previous period's rows (and, by aspect, this period's), joined beside the current
 # ones. Made once: building an alias adapts every column of its table, which cost a tenth
 # of a league table's page when each read made its own.
@@ -190,6 +198,21 @@ class ParkQuery:
     with_points: bool = True
 
 
+def _filtered(stmt, q: ParkQuery):
+    """A select of score rows (joined to their parks) narrowed to the parks `q` keeps."""
+    if q.district_id is not None:
+        stmt = stmt.where(Score.district_id == q.district_id)
+    if q.kind is not None:
+        stmt = stmt.where(Park.kind == q.kind)
+    if q.pilot is not None:
+        stmt = stmt.where(Park.pilot_level == q.pilot)
+    if q.park_ids is not None:
+        stmt = stmt.where(col(Score.park_id).in_(q.park_ids))
+    if q.search.strip():
+        stmt = stmt.where(col(Park.name).contains(q.search.strip(), autoescape=True))
+    return stmt
+
+
 class PeriodResults:
     """A period's stored results, read narrowly: the framework and the districts (a few
     dozen rows) at once, parks only as a page asks for them."""
@@ -220,8 +243,19 @@ class PeriodResults:
     def districts(self) -> list[DistrictResult]:
         """Every district's result, best first (districts with no park last)."""
         prev = PREVIOUS_DISTRICT
-        rows = self.session.exec(
-            select(DistrictScore, Area, prev.rank)
+        # Plain columns: a province's hundred districts as ORM objects cost a tenth of a
+        # league table's page.
+        rows = self.session.execute(
+            select(
+                DistrictScore.area_id,
+                Area.name,
+                Area.sort_order,
+                DistrictScore.score,
+                DistrictScore.tier,
+                DistrictScore.parks,
+                DistrictScore.rank,
+                prev.rank,
+            )
             .join(Area, col(Area.id) == DistrictScore.area_id)
             .outerjoin(
                 prev,
@@ -234,15 +268,15 @@ class PeriodResults:
         )
         found = [
             DistrictResult(
-                district=area,
-                score=d.score,
-                tier=self._tier.get(d.tier),
-                park_count=d.parks,
-                rank=d.rank,
+                district=DistrictRef(area_id, name, sort_order),  # type: ignore[arg-type]
+                score=score,
+                tier=self._tier.get(tier),
+                park_count=parks,
+                rank=rank,
                 previous_rank=previous,
-                load=self._district_loader(area.id),
+                load=self._district_loader(area_id),
             )
-            for d, area, previous in rows
+            for area_id, name, sort_order, score, tier, parks, rank, previous in rows
         ]
         found.sort(key=lambda d: (d.rank is None, d.rank or 0, d.district.sort_order))
         return found
@@ -280,17 +314,7 @@ class PeriodResults:
             )
             .where(Score.period_id == self.period.id)
         )
-        if q.district_id is not None:
-            stmt = stmt.where(Score.district_id == q.district_id)
-        if q.kind is not None:
-            stmt = stmt.where(Park.kind == q.kind)
-        if q.pilot is not None:
-            stmt = stmt.where(Park.pilot_level == q.pilot)
-        if q.park_ids is not None:
-            stmt = stmt.where(col(Score.park_id).in_(q.park_ids))
-        if q.search.strip():
-            stmt = stmt.where(col(Park.name).contains(q.search.strip(), autoescape=True))
-        return stmt
+        return _filtered(stmt, q)
 
     def parks(self, q: ParkQuery | None = None, *, order_in_district: bool = False):
         """The parks the query keeps, best first, by total (or rank in their district)."""
@@ -354,8 +378,12 @@ class PeriodResults:
     def count(self, q: ParkQuery | None = None) -> int:
         """How many parks the query keeps (before its page)."""
         q = q or ParkQuery()
-        stmt = self._park_select(q).with_only_columns(func.count(col(Score.id)))
-        return self.session.execute(stmt).scalar_one()
+        # The score rows alone, joined to their parks only for a filter on the park: the
+        # count runs on every page of a league table.
+        stmt = select(func.count(col(Score.id))).where(Score.period_id == self.period.id)
+        if q.kind is not None or q.pilot is not None or q.search.strip():
+            stmt = stmt.join(Park, col(Park.id) == Score.park_id)
+        return self.session.execute(_filtered(stmt, q)).scalar_one()
 
     def _row(
         self, s: Score, park: Park, area: Area, prev_city, prev_district, *_extra
