@@ -30,7 +30,7 @@ def charts(html: str) -> list[dict]:
 
 def table_rows(html: str, table_id: str) -> list[list[str]]:
     """The body rows of a table as lists of cell texts."""
-    m = re.search(rf'<table[^>]*id="{table_id}".*?<tbody>(.*?)</tbody>', html, re.S)
+    m = re.search(rf'<table[^>]*id="{table_id}".*?<tbody[^>]*>(.*?)</tbody>', html, re.S)
     assert m, f"no table {table_id!r}"
     rows = []
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", m.group(1), re.S):

@@ -8,7 +8,6 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from starlette.datastructures import URL
 
 from app.core.config import ROOT
 from app.core.db import release_before_rendering
@@ -49,20 +48,23 @@ URL_PATHS_KEPT = 50_000
 
 
 @jinja2.pass_context
-def _url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> URL:
-    """Starlette's url_for, with each route's path resolved once per process: resolving
-    walks every route of the app, and a page of a league table asks for a hundred links."""
+def _url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
+    """Starlette's url_for, each link resolved once per process and host: resolving walks
+    every route of the app and then rebuilds the whole URL, and a page of a league table
+    asks for a hundred and fifty links."""
     request: Request = context["request"]
     router = request.scope.get("router") or request.scope["app"]
     # Kept on the router: the same name means the same route only within one app.
-    paths = router.__dict__.setdefault("_parkgrid_url_paths", {})
-    key = (name, *sorted(path_params.items()))
-    path = paths.get(key)
-    if path is None:
-        if len(paths) >= URL_PATHS_KEPT:
-            paths.clear()
-        path = paths[key] = router.url_path_for(name, **path_params)
-    return path.make_absolute_url(base_url=request.base_url)
+    links = router.__dict__.setdefault("_parkgrid_links", {})
+    base = request.base_url  # the host a link is absolute to: per request, kept by it
+    key = (str(base), name, *sorted(path_params.items()))
+    link = links.get(key)
+    if link is None:
+        if len(links) >= URL_PATHS_KEPT:
+            links.clear()
+        path = router.url_path_for(name, **path_params)
+        link = links[key] = str(path.make_absolute_url(base_url=base))
+    return link
 
 
 env.globals["url_for"] = _url_for

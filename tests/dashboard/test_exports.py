@@ -91,7 +91,7 @@ def _csv(resp) -> list[list[str]]:
 
 def _page_scorecard(html: str) -> list[tuple[str, list[str]]]:
     """The page's park × indicator table: each park with the values in its cells' titles."""
-    body = re.search(r'<table[^>]*id="scorecard".*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    body = re.search(r'<table[^>]*id="scorecard".*?<tbody[^>]*>(.*?)</tbody>', html, re.S).group(1)
     rows = []
     for tr in re.findall(r"<tr>(.*?)</tr>", body, re.S):
         park = unescape(re.sub(r"<[^>]+>", "", re.search(r"<th[^>]*>(.*?)</th>", tr, re.S)[1]))
