@@ -29,6 +29,7 @@ from app.core.db import get_engine, is_busy, session_factory, try_write
 from app.core.errors import Busy, Conflict, Forbidden, Invalid, NotFound
 from app.core.forms import field_errors
 from app.core.i18n import _
+from app.core.inputs import request_labels, typed_ids
 from app.core.security import new_nonce, security_headers
 from app.core.templating import is_htmx, render
 from app.dashboard import district as dashboard_district
@@ -127,6 +128,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    # An id that cannot exist matches no route: a 404, as a missing object is.
+    typed_ids(app.routes)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -180,7 +183,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
-        errors = field_errors(exc, {})
+        # Each parameter is named by its Chinese label, never by its name in the code.
+        labels = request_labels(request.scope.get("route"))
+        errors = field_errors(exc, labels, _("A value of the request"))
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": _("Some fields are not valid."), "errors": errors}, 422)
         return _error(request, 422, "；".join(errors.values()))

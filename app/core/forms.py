@@ -60,14 +60,16 @@ def _message(err: Mapping[str, Any], label: str) -> str:
     return _("{field} is not valid.").format(field=label)
 
 
-def field_errors(exc: ValidationError, labels: Mapping[str, str]) -> dict[str, str]:
-    """Maps each bad field to one message that names it by its label."""
+def field_errors(
+    exc: ValidationError, labels: Mapping[str, str], default: str | None = None
+) -> dict[str, str]:
+    """Maps each bad field to one message that names it by its label (else `default`)."""
     errors: dict[str, str] = {}
     for err in exc.errors():
         # Request errors start their location with where the value came from ("query", …).
         loc = [p for p in err["loc"] if p not in {"body", "query", "path", "form", "header"}]
         name = str(loc[0]) if loc else "__all__"
-        errors.setdefault(name, _message(err, labels.get(name, name)))
+        errors.setdefault(name, _message(err, labels.get(name) or default or name))
     return errors
 
 
