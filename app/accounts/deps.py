@@ -6,8 +6,8 @@ from fastapi import Depends, Request
 
 from app.accounts import service as accounts
 from app.core.db import SAFE_METHODS, SessionDep, authenticated, try_write
-from app.core.errors import Forbidden, NotFound
-from app.core.permissions import Principal
+from app.core.errors import Denied, Forbidden
+from app.core.permissions import Principal, denial
 from app.core.security import csrf_token, new_token, same_token
 
 SESSION_COOKIE = "parkgrid_session"
@@ -27,6 +27,13 @@ class LoginRequired(Exception):
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
+
+
+def route_key(request: Request) -> str:
+    """The request's method and route as declared ("GET /parks/{park_id}"): where a refusal
+    happened, whatever the id in the path."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
 
 
 def authenticate(request: Request, session: SessionDep) -> Principal | None:
@@ -49,7 +56,11 @@ def authenticate(request: Request, session: SessionDep) -> Principal | None:
         # a GET must never wait for, or fail on, a write of its own bookkeeping.
         try_write(request.app.state.engine, lambda s: accounts.touch(session=s, session_id=us.id))
     p = accounts.principal(
-        session=session, user=user, address=client_address(request), session_key=us.token_hash
+        session=session,
+        user=user,
+        address=client_address(request),
+        session_key=us.token_hash,
+        route=route_key(request),
     )
     request.state.principal = p
     request.state.csrf_token = csrf_token(settings.secret_key, us.token_hash)
@@ -61,18 +72,26 @@ def _own_origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
 
 
+def _csrf_refused(request: Request, p: Principal | None) -> Forbidden:
+    """A failed CSRF check, with its audit row (before login: the address's)."""
+    who = p or Principal(
+        None, "", "", "", address=client_address(request), route=route_key(request)
+    )
+    return Forbidden(row=denial(who, "csrf", "Route", None, label=request.url.path))
+
+
 async def csrf_protect(
-    request: Request, _p: Annotated[Principal | None, Depends(authenticate)]
+    request: Request, p: Annotated[Principal | None, Depends(authenticate)]
 ) -> None:
     """Refuses a state-changing request without this session's token or from another site."""
     if request.method in SAFE_METHODS:
         return
     site = request.headers.get("sec-fetch-site")
     if site is not None and site not in ("same-origin", "none"):
-        raise Forbidden
+        raise _csrf_refused(request, p)
     origin = request.headers.get("origin")
     if origin is not None and origin != _own_origin(request):
-        raise Forbidden
+        raise _csrf_refused(request, p)
     given = request.headers.get(CSRF_HEADER)
     if given is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -83,7 +102,7 @@ async def csrf_protect(
         # Double submit: the form's token must match the cookie the login page set.
         expected = request.cookies.get(ANON_CSRF_COOKIE) or ""
     if not expected or not same_token(str(given or ""), expected):
-        raise Forbidden
+        raise _csrf_refused(request, p)
 
 
 # The two below read no database, so they are `async`: a plain `def` would take a turn
@@ -98,11 +117,12 @@ Who = Annotated[Principal, Depends(current)]
 
 
 def allowed(action: str):
-    """A route dependency: the page exists only for roles with the action (else 404)."""
+    """A route dependency: the page exists only for roles with the action (else 404, as a
+    page out of scope; the refusal is audited like one)."""
 
-    async def check(p: Who) -> Principal:
+    async def check(request: Request, p: Who) -> Principal:
         if not p.can(action):
-            raise NotFound
+            raise Denied(row=denial(p, action, "Route", None, label=request.url.path))
         return p
 
     return Depends(check)

@@ -1,4 +1,4 @@
-"""Tables of accounts: users, their scope, their sessions and failed logins."""
+"""Tables of accounts: users, their scope, their sessions, failed logins, past passwords."""
 
 import enum
 import re
@@ -42,6 +42,10 @@ class User(SQLModel, table=True):
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     password_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Failed logins on this account since its last successful one: the owner is told at
+    # the next login (a throttle's rows expire or are cleared by an unlock; this is not).
+    failed_logins: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class UserScope(SQLModel, table=True):
@@ -77,17 +81,32 @@ class UserSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     client_address: str = Field(default="", max_length=45)
+    # How many failed logins the account had between the previous login and this one,
+    # shown to the owner once this session starts.
+    failed_logins_before: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class LoginFailure(SQLModel, table=True):
-    """A failed login, counted per account and per client address to throttle guessing."""
+    """A failed login, counted per (account, address) pair and per address to throttle guessing."""
 
     __tablename__ = "login_failure"
+    __table_args__ = (sa.Index("ix_login_failure_pair", "username", "client_address", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=40, index=True)
     client_address: str = Field(max_length=45, index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class PasswordHistory(SQLModel, table=True):
+    """A password a user has had (its Argon2 hash): the newest few may not be chosen again."""
+
+    __tablename__ = "password_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    password_hash: str = Field(max_length=200)
+    set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 # Input shapes. Scope places are written "area:ID", "park:ID" or "grid:ID".

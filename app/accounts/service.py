@@ -1,14 +1,18 @@
 """Accounts: users and their scope, passwords, logins with throttling, database sessions."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlmodel import Session, col, delete, func, select, update
+from zxcvbn import zxcvbn
 
 from app.accounts.models import (
     USER_LABELS,
     LoginFailure,
+    PasswordHistory,
     Role,
     User,
     UserCreate,
@@ -36,6 +40,19 @@ from app.enterprises.models import Liaison
 from app.geo.models import Area, AreaLevel, Grid, Park
 
 DEMO_PASSWORD = "parkgrid-demo"
+# zxcvbn's scores run 0 (guessed at once) to 4; below 3 is guessable within a day offline.
+MIN_PASSWORD_SCORE = 3
+# A new password may be none of the user's newest this many (the current one included).
+PASSWORD_HISTORY = 5
+# Failed logins on one account, from every address together, past which an address that
+# has itself failed on the account is refused (the per-pair limit is not reached by a
+# guesser with many addresses). An address with no failure on it is never refused: the
+# owner logging in from elsewhere gets in while strangers guess.
+ACCOUNT_CEILING = 50
+
+
+def _no_check() -> None:
+    pass
 
 
 def labels() -> dict[str, str]:
@@ -57,7 +74,7 @@ def _area_subtree(session: Session, roots: set[int]) -> frozenset[int]:
 
 
 def principal(
-    *, session: Session, user: User, address: str = "", session_key: str = ""
+    *, session: Session, user: User, address: str = "", session_key: str = "", route: str = ""
 ) -> Principal:
     """The user with their scope expanded down the tree, as permissions see them.
 
@@ -91,6 +108,7 @@ def principal(
         view_park_ids=frozenset(park for _gid, _name, park in grids),
         grids=tuple((gid, name) for gid, name, _park in grids),
         session_key=session_key,
+        route=route,
     )
 
 
@@ -162,8 +180,11 @@ def _snapshot(session: Session, user: User) -> dict[str, Any]:
 # ---- passwords ---------------------------------------------------------------------
 
 
-def check_password(password: str, *, username: str = "", field: str = "password") -> None:
-    """Refuses short and common passwords; no composition rules (NIST SP 800-63B)."""
+def check_password(
+    password: str, *, username: str = "", display_name: str = "", field: str = "password"
+) -> None:
+    """Refuses short, common and guessable passwords (zxcvbn's score below 3), and those that
+    contain the username or the person's name; no composition rules (NIST SP 800-63B)."""
     label = labels()[field]
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
@@ -173,7 +194,12 @@ def check_password(password: str, *, username: str = "", field: str = "password"
                 )
             }
         )
-    if password.lower() in common_passwords() or password.lower() == username.lower():
+    lowered = password.lower()
+    if username.strip() and username.strip().lower() in lowered:
+        raise Invalid({field: _("{field} may not contain the username.").format(field=label)})
+    if display_name.strip() and display_name.strip().lower() in lowered:
+        raise Invalid({field: _("{field} may not contain the person's name.").format(field=label)})
+    if lowered in common_passwords():
         raise Invalid(
             {
                 field: _("{field} is too common or too easy to guess; choose another.").format(
@@ -181,6 +207,67 @@ def check_password(password: str, *, username: str = "", field: str = "password"
                 )
             }
         )
+    # Only the first 100 characters: zxcvbn's matching grows fast with the length, and a
+    # passphrase that long is strong in any case.
+    strength = zxcvbn(password[:100], user_inputs=[username, display_name])
+    if strength["score"] < MIN_PASSWORD_SCORE:
+        raise Invalid(
+            {
+                field: _(
+                    "{field} is too easy to guess; a longer phrase of several words is"
+                    " harder to guess and easier to remember."
+                ).format(field=label)
+            }
+        )
+
+
+def _recent_hashes(session: Session, user: User) -> list[str]:
+    """The hashes of the user's newest PASSWORD_HISTORY passwords, the current one first."""
+    kept = session.exec(
+        select(PasswordHistory.password_hash)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(col(PasswordHistory.set_at).desc(), col(PasswordHistory.id).desc())
+        .limit(PASSWORD_HISTORY)
+    ).all()
+    # An account whose password was set before the history was kept (or by the demo
+    # loader) has its current password outside it.
+    hashes = list(dict.fromkeys([user.password_hash, *kept]))
+    return hashes[:PASSWORD_HISTORY]
+
+
+def new_password_hash(
+    *, session: Session, user: User, password: str, field: str = "password"
+) -> str:
+    """Checks a user's new password against the policy and their last five passwords, and
+    hashes it; reads only (the Argon2 work is done before any write lock is taken)."""
+    check_password(password, username=user.username, display_name=user.display_name, field=field)
+    if any(passwords.verify(password, h) for h in _recent_hashes(session, user)):
+        raise Invalid(
+            {
+                field: _("{field} must differ from your last {n} passwords.").format(
+                    field=labels()[field], n=PASSWORD_HISTORY
+                )
+            }
+        )
+    return _hash(password)
+
+
+def _remember(session: Session, user: User, password_hash: str) -> None:
+    """Keeps a newly set password's hash, and only the newest PASSWORD_HISTORY of them."""
+    session.add(PasswordHistory(user_id=user.id, password_hash=password_hash))
+    session.flush()
+    keep = (
+        select(PasswordHistory.id)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(col(PasswordHistory.set_at).desc(), col(PasswordHistory.id).desc())
+        .limit(PASSWORD_HISTORY)
+    )
+    session.execute(
+        delete(PasswordHistory).where(
+            col(PasswordHistory.user_id) == user.id,
+            col(PasswordHistory.id).not_in(select(keep.subquery().c.id)),
+        )
+    )
 
 
 def _hash(password: str) -> str:
@@ -204,22 +291,34 @@ def get_user(*, session: Session, who: Principal, user_id: int) -> User:
     return permissions.get(session, who, "admin", User, user_id)
 
 
-def create_user(*, session: Session, who: Principal, data: dict[str, Any]) -> User:
-    """Creates a user with a role and scope within the administrator's own scope."""
+def create_user(
+    *,
+    session: Session,
+    who: Principal,
+    data: dict[str, Any],
+    before_write: Callable[[], None] = _no_check,
+) -> User:
+    """Creates a user with a role and scope within the administrator's own scope.
+
+    Every check (and the password's hashing) reads only; `before_write` is called once they
+    pass, before the first write (a reads-first route takes its write lock there)."""
     form = parse(UserCreate, data, labels())
     if session.exec(select(User.id).where(User.username == form.username)).first():
         raise Invalid({"username": _("This username is taken.")})
-    check_password(form.password, username=form.username)
+    check_password(form.password, username=form.username, display_name=form.display_name)
     places = _places(session, who, form.role, form.scope)
+    password_hash = _hash(form.password)
+    before_write()
     user = User(
         username=form.username,
         display_name=form.display_name,
         role=form.role,
         liaison_id=form.liaison_id if form.role is Role.grid_liaison else None,
-        password_hash=_hash(form.password),
+        password_hash=password_hash,
     )
     session.add(user)
     session.flush()
+    _remember(session, user, password_hash)
     _set_scope(session, user, places)
     permissions.recheck(session, who, "admin", user)
     audit.record(
@@ -254,19 +353,28 @@ def update_user(*, session: Session, who: Principal, user_id: int, data: dict[st
     return user
 
 
-def reset_password(*, session: Session, who: Principal, user_id: int, password: str) -> User:
+def reset_password(
+    *,
+    session: Session,
+    who: Principal,
+    user_id: int,
+    password: str,
+    before_write: Callable[[], None] = _no_check,
+) -> User:
     """Sets a new password for a user and ends every session of theirs."""
     user = get_user(session=session, who=who, user_id=user_id)
-    check_password(password, username=user.username)
-    _set_password(session, who, user, password)
+    password_hash = new_password_hash(session=session, user=user, password=password)
+    before_write()
+    _set_password(session, who, user, password_hash)
     return user
 
 
-def _set_password(session: Session, who: Principal, user: User, password: str) -> None:
+def _set_password(session: Session, who: Principal, user: User, password_hash: str) -> None:
     before = audit.snapshot(user)
-    user.password_hash = _hash(password)
+    user.password_hash = password_hash
     user.password_changed_at = utcnow()
     session.add(user)
+    _remember(session, user, password_hash)
     end_sessions(session=session, user_id=user.id)
     audit.record(session=session, who=who, action=AuditAction.update, obj=user, before=before)
 
@@ -286,16 +394,25 @@ def set_active(*, session: Session, who: Principal, user_id: int, active: bool) 
 
 
 def change_own_password(
-    *, session: Session, who: Principal, current: str, new: str, confirm: str
+    *,
+    session: Session,
+    who: Principal,
+    current: str,
+    new: str,
+    confirm: str,
+    before_write: Callable[[], None] = _no_check,
 ) -> User:
     """Changes the principal's own password; every session of theirs ends, this one too."""
     user = session.get(User, who.user_id)
     if user is None or not passwords.verify(current, user.password_hash):
         raise Invalid({"current_password": _("The current password is wrong.")})
-    check_password(new, username=user.username, field="new_password")
     if new != confirm:
         raise Invalid({"confirm_password": _("The two new passwords differ.")})
-    _set_password(session, who, user, new)
+    password_hash = new_password_hash(
+        session=session, user=user, password=new, field="new_password"
+    )
+    before_write()
+    _set_password(session, who, user, password_hash)
     return user
 
 
@@ -319,21 +436,58 @@ class Login:
     session: UserSession
 
 
-def _throttle(session: Session, settings: Settings, username: str, address: str) -> None:
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    for column, value, limit in (
-        (LoginFailure.username, username, settings.login_max_failures_account),
-        (LoginFailure.client_address, address, settings.login_max_failures_address),
-    ):
-        times = session.exec(
+def _window(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.login_window_minutes)
+
+
+def _failure_times(session: Session, since: datetime, limit: int, *where) -> list[datetime]:
+    return list(
+        session.exec(
             select(LoginFailure.at)
-            .where(column == value, LoginFailure.at > since)
+            .where(*where, LoginFailure.at > since)
             .order_by(col(LoginFailure.at).desc())
             .limit(limit)
-        ).all()
+        )
+    )
+
+
+def _throttle(session: Session, settings: Settings, username: str, address: str) -> None:
+    """Refuses a login attempt from an address that has guessed too often: on this account
+    (the pair's limit) or on any (the address's limit), or on an account that many
+    addresses are guessing at (ACCOUNT_CEILING, only for addresses that failed on it).
+
+    Failures from one address never refuse another: a stranger's guesses cannot lock the
+    owner out of an account they open from elsewhere.
+    """
+    window = _window(settings)
+    now = utcnow()
+    since = now - window
+    pair = (LoginFailure.username == username, LoginFailure.client_address == address)
+    for limit, where in (
+        (settings.login_max_failures_account, pair),
+        (settings.login_max_failures_address, (LoginFailure.client_address == address,)),
+    ):
+        times = _failure_times(session, since, limit, *where)
         if len(times) >= limit:
-            # Locked until the oldest of the last `limit` failures leaves the window.
-            raise Throttled(times[-1] + timedelta(minutes=settings.login_window_minutes) - utcnow())
+            # Paused until the oldest of the last `limit` failures leaves the window.
+            raise Throttled(times[-1] + window - now)
+    own = _failure_times(session, since, 1, *pair)
+    if own:
+        on_account = session.exec(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.username == username, LoginFailure.at > since)
+        ).one()
+        if on_account >= ACCOUNT_CEILING:
+            # Paused until this address's own failure leaves the window.
+            raise Throttled(own[0] + window - now)
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash with the real ones' parameters, made once per process: an unknown username is
+    verified against it, so it costs the same Argon2 work as a known one."""
+    return _hash(new_token())
 
 
 @dataclass(frozen=True)
@@ -353,23 +507,38 @@ def check_credentials(
     """Checks a username and password, throttled per account and address; reads only.
 
     The password hash (Argon2, the slow part of a login) is verified here, before the
-    request takes the write lock, so a burst of logins does not queue every writer.
+    request takes the write lock, so a burst of logins does not queue every writer. An
+    unknown username is verified against a dummy hash: how long the answer takes does
+    not tell whether the account exists.
     """
     username = username.strip().lower()[:40]
     _throttle(session, settings, username, address)
     user = session.exec(select(User).where(User.username == username)).first()
-    valid, new_hash = (
-        passwords.verify_and_update(password, user.password_hash) if user else (False, None)
-    )
+    if user is None:
+        passwords.verify(password, _dummy_hash())
+        return Credentials(username, address, None, False, None)
+    valid, new_hash = passwords.verify_and_update(password, user.password_hash)
     return Credentials(username, address, user, bool(valid and user.is_active), new_hash)
 
 
 def login(*, session: Session, settings: Settings, checked: Credentials) -> Login:
-    """Records a checked attempt: a failure (raises LoginFailed), or a new session."""
+    """Records a checked attempt: a failure (raises LoginFailed), or a new session.
+
+    The new session carries the number of failed logins on the account since its last
+    successful one, for the owner to see."""
     username, address = checked.username, checked.address
     user = session.get(User, checked.user.id) if checked.user else None
+    now = utcnow()
     if not checked.valid or user is None:
-        session.add(LoginFailure(username=username, client_address=address))
+        session.add(LoginFailure(username=username, client_address=address, at=now))
+        # Failures older than the window count for nothing any more.
+        session.execute(delete(LoginFailure).where(col(LoginFailure.at) < now - _window(settings)))
+        if user is not None:
+            session.execute(
+                update(User)
+                .where(col(User.id) == user.id)
+                .values(failed_logins=col(User.failed_logins) + 1)
+            )
         who = Principal(user.id if user else None, username, "", "", address=address)
         audit.record(
             session=session,
@@ -382,9 +551,18 @@ def login(*, session: Session, settings: Settings, checked: Credentials) -> Logi
         raise LoginFailed
     if checked.new_hash:
         user.password_hash = checked.new_hash
-    session.execute(delete(LoginFailure).where(col(LoginFailure.username) == username))
+    # This address proved the password: its own failures stop counting. Other addresses'
+    # failures on the account stay (the owner's login resets no stranger's count).
+    session.execute(
+        delete(LoginFailure).where(
+            col(LoginFailure.username) == username, col(LoginFailure.client_address) == address
+        )
+    )
+    session.refresh(user, ["failed_logins"])
+    failed_before = user.failed_logins
+    user.failed_logins, user.last_login_at = 0, now
+    session.add(user)
     token = new_token()
-    now = utcnow()
     us = UserSession(
         token_hash=token_hash(token),
         user_id=user.id,
@@ -392,6 +570,7 @@ def login(*, session: Session, settings: Settings, checked: Credentials) -> Logi
         last_seen_at=now,
         expires_at=now + timedelta(hours=settings.session_absolute_hours),
         client_address=address,
+        failed_logins_before=failed_before,
     )
     session.add(us)
     who = principal(session=session, user=user, address=address)
@@ -404,6 +583,57 @@ def login(*, session: Session, settings: Settings, checked: Credentials) -> Logi
         label=user.username,
     )
     return Login(user, token, us)
+
+
+def failed_logins_before(*, session: Session, session_key: str) -> int:
+    """How many failed logins the account had between its previous login and this session's."""
+    found = session.exec(
+        select(UserSession.failed_logins_before).where(UserSession.token_hash == session_key)
+    ).first()
+    return found or 0
+
+
+@dataclass(frozen=True)
+class LockState:
+    """An account's failed logins within the throttling window, for its administrator."""
+
+    failures: int
+    addresses: int
+    paused: bool
+
+
+def lock_state(*, session: Session, settings: Settings, user: User) -> LockState:
+    """How many failed logins the account had in the window, from how many addresses, and
+    whether any address is paused on it (its pair limit, or the account's ceiling)."""
+    since = utcnow() - _window(settings)
+    rows = session.exec(
+        select(LoginFailure.client_address, func.count())
+        .where(LoginFailure.username == user.username, LoginFailure.at > since)
+        .group_by(col(LoginFailure.client_address))
+    ).all()
+    total = sum(n for _address, n in rows)
+    paused = total >= ACCOUNT_CEILING or any(
+        n >= settings.login_max_failures_account for _address, n in rows
+    )
+    return LockState(total, len(rows), paused)
+
+
+def unlock(*, session: Session, who: Principal, settings: Settings, user_id: int) -> User:
+    """Clears an account's failed logins (every address may try again at once); audited."""
+    user = get_user(session=session, who=who, user_id=user_id)
+    state = lock_state(session=session, settings=settings, user=user)
+    session.execute(delete(LoginFailure).where(col(LoginFailure.username) == user.username))
+    audit.record(
+        session=session,
+        who=who,
+        action=AuditAction.update,
+        object_type="User",
+        object_id=user.id,
+        label=user.username,
+        before={"recent_failed_logins": state.failures, "login_paused": state.paused},
+        after={"recent_failed_logins": 0, "login_paused": False},
+    )
+    return user
 
 
 def resolve(

@@ -1,7 +1,7 @@
 """HTML pages of accounts: login and logout, one's own password, user administration."""
 
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -91,7 +91,11 @@ def login_submit(
         )
     # A login replaces whatever session the browser had: a new id at every login.
     accounts.end_session(session=session, token=request.cookies.get(SESSION_COOKIE))
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    if done.session.failed_logins_before:
+        # The owner first sees how many failed logins there were since their last one.
+        target = f"{request.url_for('login_notice')}?{urlencode({'next': target})}"
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         done.token,
@@ -121,12 +125,21 @@ def logout(request: Request, session: SessionDep, who: Who):
     return response
 
 
+@router.get("/account/signed-in", response_class=HTMLResponse, name="login_notice")
+def login_notice(request: Request, session: SessionDep, who: Who):
+    """The first page after a login that followed failed ones: how many, and what to do."""
+    failed = accounts.failed_logins_before(session=session, session_key=who.session_key)
+    context = {"failed": failed, "next": _safe_next(request.query_params.get("next"))}
+    return render(request, "accounts/login_notice.html", context)
+
+
 @router.get("/account/password", response_class=HTMLResponse, name="password_form")
 def password_form(request: Request, who: Who):
     return render(request, "accounts/password.html", {"errors": {}})
 
 
 @router.post("/account/password", response_class=HTMLResponse, name="password_change")
+@reads_first
 def password_change(
     request: Request,
     session: SessionDep,
@@ -142,6 +155,7 @@ def password_change(
             current=current_password,
             new=new_password,
             confirm=confirm_password,
+            before_write=lambda: begin_writing(session),
         )
     except Invalid as exc:
         return render(request, "accounts/password.html", {"errors": exc.errors}, status_code=422)
@@ -240,9 +254,12 @@ def user_new(request: Request, session: SessionDep, who: Who):
 
 
 @admin.post("/users", response_class=HTMLResponse, name="user_create")
+@reads_first
 def user_create(request: Request, session: SessionDep, who: Who, form: UserForm):
     try:
-        user = accounts.create_user(session=session, who=who, data=form)
+        user = accounts.create_user(
+            session=session, who=who, data=form, before_write=lambda: begin_writing(session)
+        )
     except Invalid as exc:
         context = _form_context(session, who, user=None, errors=exc.errors, form=form)
         return render(request, "accounts/user_form.html", context, status_code=422)
@@ -263,6 +280,7 @@ def _user_page(request, session, who, user: User, status_code=200, **extra):
         user=user,
         form=extra.pop("form", form),
         history=audit.history(session=session, object_type="User", object_id=user.id),
+        lock=accounts.lock_state(session=session, settings=request.app.state.settings, user=user),
         **extra,
     )
     return render(request, "accounts/user_form.html", context, status_code=status_code)
@@ -285,6 +303,7 @@ def user_update(request: Request, user_id: int, session: SessionDep, who: Who, f
 
 
 @admin.post("/users/{user_id}/password", response_class=HTMLResponse, name="user_password")
+@reads_first
 def user_password(
     request: Request,
     user_id: int,
@@ -293,7 +312,13 @@ def user_password(
     password: Annotated[str, Form()] = "",
 ):
     try:
-        accounts.reset_password(session=session, who=who, user_id=user_id, password=password)
+        accounts.reset_password(
+            session=session,
+            who=who,
+            user_id=user_id,
+            password=password,
+            before_write=lambda: begin_writing(session),
+        )
     except Invalid as exc:
         user = accounts.get_user(session=session, who=who, user_id=user_id)
         return _user_page(request, session, who, user, 422, errors=exc.errors)
@@ -313,4 +338,12 @@ def user_active(
     except Invalid as exc:
         user = accounts.get_user(session=session, who=who, user_id=user_id)
         return _user_page(request, session, who, user, 422, errors=exc.errors)
+    return RedirectResponse(str(request.url_for("user", user_id=user_id)) + "?saved=1", 303)
+
+
+@admin.post("/users/{user_id}/unlock", name="user_unlock")
+def user_unlock(request: Request, user_id: int, session: SessionDep, who: Who):
+    """Lets every address try the account's password again at once (its failures cleared)."""
+    settings = request.app.state.settings
+    accounts.unlock(session=session, who=who, settings=settings, user_id=user_id)
     return RedirectResponse(str(request.url_for("user", user_id=user_id)) + "?saved=1", 303)

@@ -57,3 +57,9 @@ class AuditLog(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # Rows written by one bulk operation (an import) carry the id of its own audit row.
     batch_id: int | None = Field(default=None, index=True)
+    # A refusal repeated by one user on one route within one minute is one row: `count`
+    # attempts, the last at `last_at`. `fold_key` names that user, route and minute (NULL
+    # on every other row); its unique index lets concurrent repeats meet in one row.
+    count: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    last_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    fold_key: str | None = Field(default=None, max_length=200, index=True, unique=True)

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, func, select
 
 from app.accounts.models import ROLE_LABELS
@@ -73,6 +74,36 @@ def record(
     session.add(row)
     session.flush()
     return row
+
+
+def fold_key(row: AuditLog, at: datetime) -> str | None:
+    """Who refused where, in which minute (UTC): the refusals that share it are one row."""
+    route = (row.after or {}).get("route")
+    if row.action is not AuditAction.denied or not route:
+        return None
+    who = f"user:{row.user_id}" if row.user_id is not None else f"address:{row.client_address}"
+    return f"{at:%Y-%m-%dT%H:%M}|{who}|{route}"[:200]
+
+
+def refused(*, session: Session, row: AuditLog) -> None:
+    """Adds a refusal's audit row, or, when the same user was refused on the same route in
+    this minute already, counts it in that row (one upsert: concurrent repeats meet in the
+    row through its unique fold key instead of racing to insert two)."""
+    now = utcnow()
+    table = AuditLog.__table__  # type: ignore[attr-defined]
+    values = {c.key: getattr(row, c.key) for c in table.columns if c.key != "id"}
+    values |= {"at": now, "last_at": now, "count": 1, "fold_key": fold_key(row, now)}
+    if values["fold_key"] is None:
+        session.execute(sa.insert(table).values(values))
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(table).values(values)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[table.c.fold_key],
+            set_={"count": table.c["count"] + 1, "last_at": insert.excluded.last_at},
+        )
+    )
 
 
 def plain(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Database engine, SQLite tuning and the one-transaction-per-request session."""
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,9 +14,14 @@ from sqlalchemy import exc as sa_exc
 from sqlmodel import Session, create_engine
 
 from app.core.config import Settings, get_settings
-from app.core.errors import Busy, Conflict, Denied
+from app.core.errors import Busy, Conflict, Denied, Forbidden
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The longest a refusal's audit row waits for the write lock (seconds), then it goes to the
+# server log instead: long enough to pass the usual writes (milliseconds), short enough that
+# a flood of refusals during a long write (an import) cannot pin the thread pool.
+REFUSAL_WAIT = 0.5
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -191,21 +197,58 @@ def try_write(engine: Engine, work: Callable[[Session], object], *, wait: float 
 def request_transaction(session: Session) -> Iterator[Session]:
     """Commits when the block ends, rolls back on error.
 
-    A denied access rolls back whatever the request did, then keeps its audit row: the
-    record of an attempt must survive the attempt's failure.
+    A refusal (an object out of scope, a page the role lacks, a failed CSRF check) rolls
+    back whatever the request did, then keeps its audit row: the record of an attempt must
+    survive the attempt's failure.
     """
     try:
         yield session
         session.commit()
-    except Denied as exc:
+    except (Denied, Forbidden) as exc:
         session.rollback()
         if exc.row is not None:
-            session.add(exc.row)
-            session.commit()
+            _keep_refusal(session, exc.row)
         raise
     except BaseException:
         session.rollback()
         raise
+
+
+def _keep_refusal(session: Session, row) -> None:
+    """Writes a refusal's audit row in a short transaction of its own, waiting at most
+    REFUSAL_WAIT for the write lock; when busy it is logged instead.
+
+    A refused GET writes too (the attempt is the point), but its answer is the refusal
+    either way: a busy database must neither fail it with a 503 nor hold it for the whole
+    lock wait. Repeats fold into one row (one small upsert), so the trail cannot be grown
+    at will and the write is short.
+    """
+    from app.audit.service import refused  # the row is the audit domain's, as in `denial`
+
+    try:
+        if session.get_bind().dialect.name == "sqlite":
+            session.connection(
+                execution_options={"sqlite_begin": "IMMEDIATE", "write_wait": REFUSAL_WAIT}
+            )
+            refused(session=session, row=row)
+        else:
+            session.execute(text(f"SET LOCAL lock_timeout = {round(REFUSAL_WAIT * 1000)}"))
+            refused(session=session, row=row)
+            session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        if not is_busy(exc):
+            raise
+        after = row.after or {}
+        log.warning(
+            "refusal not audited (database busy): user=%s address=%s route=%s object=%s#%s",
+            row.username,
+            row.client_address,
+            after.get("route", ""),
+            row.object_type,
+            row.object_id,
+        )
 
 
 _READS_FIRST = "__parkgrid_reads_first__"

@@ -17,7 +17,12 @@ class Denied(NotFound):
 
 
 class Forbidden(Exception):
-    """A request refused before it reaches any object (a missing CSRF token): a 403."""
+    """A request refused before it reaches any object (a missing CSRF token): a 403;
+    `row` records the attempt, as Denied's does."""
+
+    def __init__(self, row: Any = None):
+        super().__init__()
+        self.row = row
 
 
 class Invalid(Exception):

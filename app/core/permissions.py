@@ -58,6 +58,8 @@ class Principal:
     parks: tuple[tuple[int, str], ...] = ()
     grids: tuple[tuple[int, str], ...] = ()
     session_key: str = field(default="", repr=False)
+    # The request's route ("GET /parks/{park_id}"): its refusals fold into one audit row.
+    route: str = ""
 
     def can(self, action: str) -> bool:
         return action in ROLE_ACTIONS.get(self.role, frozenset())
@@ -232,10 +234,13 @@ def get(session: Session, p: Principal, action: str, model: type[M], obj_id: int
     raise Denied(row=denial(p, action, model.__name__, obj_id))
 
 
-def denial(p: Principal, action: str, object_type: str, object_id: int | None):
-    """The audit row of an attempt on an object out of scope."""
+def denial(p: Principal, action: str, object_type: str, object_id: int | None, *, label: str = ""):
+    """The audit row of a refused attempt: on an object out of scope, or (object type
+    "Route") on a page the role does not have. With the request's route in it, repeats by
+    the same user on that route within a minute fold into the row (see audit `refused`)."""
     from app.audit.models import AuditAction, AuditLog
 
+    after = {"action": action} | ({"route": p.route} if p.route else {})
     return AuditLog(
         user_id=p.user_id,
         username=p.username,
@@ -244,7 +249,8 @@ def denial(p: Principal, action: str, object_type: str, object_id: int | None):
         action=AuditAction.denied,
         object_type=object_type,
         object_id=object_id,
-        after={"action": action},
+        object_label=label[:120],
+        after=after,
     )
 
 

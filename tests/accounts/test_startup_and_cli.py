@@ -35,9 +35,9 @@ def test_production_starts_once_every_demo_password_is_changed(tmp_path):
     upgrade(engine)
     with Session(engine) as s:
         load_demo(session=s)
-        for u in s.exec(select(User)):
+        for i, u in enumerate(s.exec(select(User))):
             accounts.reset_password(
-                session=s, who=system(), user_id=u.id, password=f"{u.username}-正式密码-2026"
+                session=s, who=system(), user_id=u.id, password=f"正式启用的密码-{i}-2026"
             )
         s.commit()
     prod = Settings(env="production", secret_key="p" * 40, database_url=str(engine.url))

@@ -62,7 +62,8 @@ def test_out_of_scope_post_is_404_changes_nothing_and_the_attempt_is_kept(login,
     assert session.get(Grid, other.id).status == before
     (row,) = _rows(session, action=AuditAction.denied)
     assert (row.username, row.object_type, row.object_id) == ("liaison_huaxia_1", "Grid", other.id)
-    assert row.after == {"action": "change"}
+    assert row.after == {"action": "change", "route": "POST /grids/{grid_id}/status"}
+    assert row.count == 1
     assert _rows(session, action=AuditAction.update) == []
 
 
