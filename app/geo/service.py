@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from functools import cached_property
 
-from sqlalchemy.orm import aliased
+from sqlalchemy import literal
 from sqlmodel import Session, col, func, select
 
 from app.core import permissions
@@ -130,29 +130,29 @@ def district_of(*, session: Session) -> dict[int, Area]:
 
 
 def district_of_park(*, session: Session, park: Park) -> Area:
-    """One park's district, walking up from a street where the park hangs lower: the
-    park's area and its parent in one query (a street sits right below its district)."""
-    parent = aliased(Area)
-    area, above = session.exec(
-        select(Area, parent)
-        .outerjoin(parent, col(parent.id) == Area.parent_id)
-        .where(Area.id == park.area_id)
-    ).one()
-    if area.level == AreaLevel.district or above is None:
-        return area
-    while above.level != AreaLevel.district and above.parent_id:
-        above = session.get(Area, above.parent_id)
-    return above
+    """One park's district, above it however deep the park hangs (one query)."""
+    chain = ancestors(session=session, area_id=park.area_id)
+    return next(
+        (a for a in reversed(chain) if a.level == AreaLevel.district),
+        chain[-1],
+    )
 
 
 def ancestors(*, session: Session, area_id: int) -> list[Area]:
-    """The chain of areas from the top of the tree down to this one."""
-    chain: list[Area] = []
-    area = session.get(Area, area_id)
-    while area is not None:
-        chain.append(area)
-        area = session.get(Area, area.parent_id) if area.parent_id else None
-    return chain[::-1]
+    """The chain of areas from the top of the tree down to this one, in one recursive
+    query: a page's statements do not depend on how deep its park hangs."""
+    up = (
+        select(Area.id, Area.parent_id, literal(0).label("depth"))
+        .where(Area.id == area_id)
+        .cte("area_chain", recursive=True)
+    )
+    up = up.union_all(
+        select(Area.id, Area.parent_id, (up.c.depth + 1).label("depth")).join(
+            up, col(Area.id) == up.c.parent_id
+        )
+    )
+    stmt = select(Area).join(up, col(Area.id) == up.c.id).order_by(up.c.depth.desc())
+    return list(session.exec(stmt))
 
 
 @dataclass(frozen=True)

@@ -201,3 +201,34 @@ def test_statements_per_page_do_not_grow_with_the_parks(provinces, username):
     # And they stay few (an opened indicator, the most, reads its report, evidence and
     # history: about 60).
     assert max(small.values()) <= 64
+
+
+def _statements_of(client, connection, path: str) -> int:
+    client.get(path)  # once to warm what is cached per process
+    n = 0
+
+    def count(*_args):
+        nonlocal n
+        n += 1
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200, path
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    return n
+
+
+def test_a_park_page_reads_as_much_under_a_street_as_under_its_district(login, session, connection):
+    # In the demo 无锡华夏家居港 hangs under 广益街道 (a street of 梁溪区) and 无锡盛阳食品城
+    # right under 梁溪区: the breadcrumb and the district are one query however deep.
+    parks = {p.name: p for p in session.exec(select(Park))}
+    street, district = parks["无锡华夏家居港"], parks["无锡盛阳食品城"]
+    assert session.get(Area, street.area_id).level == AreaLevel.street
+    assert session.get(Area, district.area_id).level == AreaLevel.district
+    client = login("city_admin")
+    for page in ("/parks/{id}", "/parks/{id}/explain", "/parks/{id}/reports/2026Q3"):
+        deep, shallow = (
+            _statements_of(client, connection, page.format(id=p.id)) for p in (street, district)
+        )
+        assert deep == shallow, page
