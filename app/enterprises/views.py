@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import pass_context
 from sqlmodel import Session, col, select
 
 from app.accounts.deps import Who
@@ -30,8 +31,19 @@ from app.geo import service as geo
 from app.geo.models import Grid, Park
 
 router = APIRouter()
-# Masked numbers are shown by the same function on every page (enterprises/_phone.html).
-env.globals.update(mask_number=privacy.mask)
+
+
+@pass_context
+def _sees_numbers(context, park_id: int, grid_id: int | None = None) -> bool:
+    """For a template: whether the page's viewer sees this grid's (or park's) numbers in full."""
+    who = getattr(context["request"].state, "principal", None)
+    grid_ids = {grid_id} if grid_id is not None else None
+    return who is not None and privacy.sees_in_full(who, park_id=park_id, grid_ids=grid_ids)
+
+
+# Every page shows people's numbers through these (enterprises/_phone.html): in full in the
+# viewer's own place, masked elsewhere.
+env.globals.update(mask_number=privacy.mask, sees_numbers=_sees_numbers)
 CHANGING = frozenset({AuditAction.create, AuditAction.update, AuditAction.delete})
 
 Q = Annotated[str, Query(max_length=100)]

@@ -139,3 +139,19 @@ def test_showing_a_full_number_is_an_audited_action(login, session, grids):
     assert session.exec(select(AuditLog).where(AuditLog.action == AuditAction.reveal)).all() == [
         row
     ]
+
+
+def test_the_grid_and_park_pages_mask_the_grid_liaison_the_same_way(login, session, grids):
+    own, other, park = grids["own"], grids["other"], grids["park"]
+    liaison = login("liaison_huaxia_1")
+    for grid, full in ((own, True), (other, False)):
+        person = session.get(Liaison, grid.liaison_id)
+        page = liaison.get(f"/grids/{grid.id}").text
+        assert (f'href="tel:{person.mobile}"' in page) is full, grid.name
+        assert (mask(person.mobile) in page) is not full, grid.name
+    people = [session.get(Liaison, g.liaison_id) for g in (own, other)]
+    office = login("park_huaxia").get(f"/parks/{park.id}").text
+    assert all(p.mobile in office for p in people)
+    district = login("district_liangxi").get(f"/parks/{park.id}").text
+    assert not any(p.mobile in district for p in people)
+    assert all(mask(p.mobile) in district for p in people) and "显示完整号码" in district
