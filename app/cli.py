@@ -90,7 +90,11 @@ def create_user(
         "", help="Scope: area:ID, park:ID or grid:ID (default: the city, for a city admin)."
     ),
     password: str = typer.Option(
-        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters."
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="At least 8 characters, hard to guess, without the username or the name.",
     ),
 ) -> None:
     """Creates a user, typically the first city administrator."""

@@ -1,5 +1,6 @@
 """The security layer every route goes through: login, CSRF, the request's principal."""
 
+import re
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,6 +20,7 @@ CSRF_FIELD = "csrf_token"
 
 # Routes open without login, by name.
 PUBLIC_ROUTES = frozenset({"login", "login_submit", "healthz"})
+_CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 
 
 class LoginRequired(Exception):
@@ -30,10 +32,11 @@ def client_address(request: Request) -> str:
 
 
 def route_key(request: Request) -> str:
-    """The request's method and route as declared ("GET /parks/{park_id}"): where a refusal
-    happened, whatever the id in the path."""
+    """The request's method and route ("GET /parks/{park_id}", convertors left out): where a
+    refusal happened, whatever the id in the path."""
     route = request.scope.get("route")
-    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+    path = _CONVERTOR.sub(r"{\1}", getattr(route, "path", request.url.path))
+    return f"{request.method} {path}"
 
 
 def authenticate(request: Request, session: SessionDep) -> Principal | None:
