@@ -3,7 +3,7 @@
 from sqlmodel import col, select
 from stdnum.cn import uscc
 
-from app.enterprises.models import Enterprise
+from app.enterprises.models import Enterprise, Liaison
 from app.geo.models import Grid, Park
 
 ROLES = ("city_admin", "district_liangxi", "park_huaxia", "liaison_huaxia_1", "leader")
@@ -39,7 +39,29 @@ def _enterprises(session) -> dict:
     }
 
 
-OBJECTS = {"enterprise_id": _enterprises}
+def _liaisons(session) -> dict:
+    """People (for their number in full): in scope one of 华夏家居港; out one of 盛阳食品城
+    or of 惠山."""
+
+    def first(park_name: str) -> int:
+        park = session.exec(select(Park.id).where(Park.name == park_name)).one()
+        return session.exec(
+            select(Liaison.id).where(Liaison.park_id == park).order_by(col(Liaison.id))
+        ).first()
+
+    huaxia = first("无锡华夏家居港")
+    shengyang = first("无锡盛阳食品城")
+    huishan = first("无锡惠山高新技术产业创业服务中心")
+    return {
+        "city_admin": (huaxia, None),
+        "district_liangxi": (huaxia, huishan),
+        "park_huaxia": (huaxia, shengyang),
+        "liaison_huaxia_1": (huaxia, shengyang),
+        "leader": (huaxia, None),
+    }
+
+
+OBJECTS = {"enterprise_id": _enterprises, "liaison_id": _liaisons}
 
 VIEW = {r: (200, 404) for r in ROLES}
 CHANGE_PAGE = {r: (200, 404) for r in ROLES} | {"leader": (404, None)}
@@ -91,4 +113,6 @@ ENTRIES = {
         "/enterprises/{enterprise_id}/move",
     ): (MOVE, lambda role, ids, session: {"data": {"grid_id": str(ids.huaxia_grid_2)}}),
     ("POST", "/enterprises/{enterprise_id}/node"): (CHANGE, None),
+    # Whoever may view a person may ask for their number in full (audited).
+    ("POST", "/liaisons/{liaison_id}/mobile"): (VIEW, None),
 }
