@@ -236,12 +236,11 @@ class PeriodResults:
         )
         self._tier = {t.name: t for t in self.tiers}
         self._previous = previous_period(session=session, period=period)
+        self._one_district: dict[int, DistrictResult | None] = {}
 
     # --- districts -------------------------------------------------------------------------
 
-    @cached_property
-    def districts(self) -> list[DistrictResult]:
-        """Every district's result, best first (districts with no park last)."""
+    def _district_results(self, *where) -> list[DistrictResult]:
         prev = PREVIOUS_DISTRICT
         # Plain columns: a province's hundred districts as ORM objects cost a tenth of a
         # league table's page.
@@ -264,9 +263,9 @@ class PeriodResults:
                     col(prev.period_id) == self._previous_id,
                 ),
             )
-            .where(DistrictScore.period_id == self.period.id)
+            .where(DistrictScore.period_id == self.period.id, *where)
         )
-        found = [
+        return [
             DistrictResult(
                 district=DistrictRef(area_id, name, sort_order),  # type: ignore[arg-type]
                 score=score,
@@ -278,6 +277,11 @@ class PeriodResults:
             )
             for area_id, name, sort_order, score, tier, parks, rank, previous in rows
         ]
+
+    @cached_property
+    def districts(self) -> list[DistrictResult]:
+        """Every district's result, best first (districts with no park last)."""
+        found = self._district_results()
         found.sort(key=lambda d: (d.rank is None, d.rank or 0, d.district.sort_order))
         return found
 
@@ -285,12 +289,23 @@ class PeriodResults:
         return lambda: self.parks(ParkQuery(district_id=area_id), order_in_district=True)
 
     def district(self, area_id: int) -> DistrictResult | None:
-        return next((d for d in self.districts if d.district.id == area_id), None)
+        """One district's result: its own row, unless every district was read already."""
+        if "districts" in self.__dict__:
+            return next((d for d in self.districts if d.district.id == area_id), None)
+        if area_id not in self._one_district:
+            found = self._district_results(col(DistrictScore.area_id) == area_id)
+            self._one_district[area_id] = found[0] if found else None
+        return self._one_district[area_id]
 
     @cached_property
     def park_count(self) -> int:
         """How many parks the period ranks (the "of N" of a rank in the city)."""
-        return sum(d.park_count for d in self.districts)
+        if "districts" in self.__dict__:
+            return sum(d.park_count for d in self.districts)
+        total = self.session.execute(
+            select(func.sum(DistrictScore.parks)).where(DistrictScore.period_id == self.period.id)
+        ).scalar_one()
+        return int(total or 0)
 
     # --- parks -----------------------------------------------------------------------------
 
@@ -521,18 +536,19 @@ class PeriodResults:
         found.sort(key=lambda d: (d.rank is None, d.rank or 0, d.district.sort_order))
         return found
 
-    def aspect_sums(self) -> dict[int, dict[int, float]]:
-        """Every district's sum of its parks' points per aspect: district → aspect → points
-        (a mean is this over the district's park count)."""
+    def aspect_sums(self, area_id: int | None = None) -> dict[int, dict[int, float]]:
+        """Every district's (or one's) sum of its parks' points per aspect: district →
+        aspect → points (a mean is this over the district's park count)."""
         found: dict[int, dict[int, float]] = {}
-        for area_id, aspect_id, total in self.session.exec(
-            select(
-                DistrictAspectScore.area_id,
-                DistrictAspectScore.aspect_id,
-                DistrictAspectScore.total,
-            ).where(DistrictAspectScore.period_id == self.period.id)
-        ):
-            found.setdefault(area_id, {})[aspect_id] = total
+        stmt = select(
+            DistrictAspectScore.area_id,
+            DistrictAspectScore.aspect_id,
+            DistrictAspectScore.total,
+        ).where(DistrictAspectScore.period_id == self.period.id)
+        if area_id is not None:
+            stmt = stmt.where(DistrictAspectScore.area_id == area_id)
+        for district_id, aspect_id, total in self.session.exec(stmt):
+            found.setdefault(district_id, {})[aspect_id] = total
         return found
 
     def park_aspects(self, park_ids: list[int]) -> dict[int, dict[int, float]]:

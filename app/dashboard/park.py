@@ -83,6 +83,8 @@ def _grids(request: Request, session, who: Principal, park: Park) -> dict[str, A
     """The park's grids today: tiles by status and the grid table."""
     # Every grid listed is in the reader's view scope, so each tile may link to its page.
     g = park_service.grid_rows(session=session, who=who, park_id=park.id)
+    # Links are built from one URL, not one url_for per grid.
+    grid_url = str(request.url_for("grid", grid_id=0))[:-1]
     return {
         "grids": g.grids,
         "nodes": g.nodes,
@@ -93,7 +95,7 @@ def _grids(request: Request, session, who: Principal, park: Park) -> dict[str, A
             [x.name for x in g.grids],
             [x.status for x in g.grids],
             [_(GRID_STATUS_LABELS[x.status]) for x in g.grids],
-            urls=[str(request.url_for("grid", grid_id=x.id)) for x in g.grids],
+            urls=[f"{grid_url}{x.id}" for x in g.grids],
         ),
     }
 

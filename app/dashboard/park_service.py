@@ -50,7 +50,7 @@ def aspect_shares(
     park = res.park_aspects([park_result.park.id]).get(park_result.park.id, {})
     # Every park of the district counts, those without data too: the district's own score
     # is the plain mean of its parks, so its aspects are the same mean (stored as a sum).
-    sums = res.aspect_sums().get(park_result.district.id, {})
+    sums = res.aspect_sums(park_result.district.id).get(park_result.district.id, {})
     parks = res.district(park_result.district.id).park_count
 
     def shares(points: dict[int, float], count: int) -> list[float | None]:
