@@ -145,3 +145,38 @@ def test_a_refusal_the_database_is_too_busy_to_record_still_answers_404(
     assert _denied(session) == []
     (logged,) = [r.getMessage() for r in caplog.records if "refusal not audited" in r.getMessage()]
     assert "user=park_huaxia" in logged and "route=GET /parks/{park_id}" in logged
+
+
+def test_a_refusal_waits_only_briefly_for_a_busy_write_lock(private_db_url, clock, caplog):
+    # A real engine (not the suite's shared transaction): another writer holds the lock the
+    # refusal's row needs (SQLite: the one write lock; PostgreSQL: the same fold key).
+    from sqlmodel import Session
+
+    from app.core.db import make_engine, request_transaction, writer
+    from app.core.errors import Denied
+    from app.core.migrate import upgrade
+    from app.core.permissions import Principal, denial
+
+    engine = make_engine(private_db_url)
+    upgrade(engine)
+    who = Principal(None, "", "", "", address="192.0.2.7", route="GET /parks/{park_id}")
+
+    def refuse() -> None:
+        with Session(engine) as s, pytest.raises(Denied), request_transaction(s):
+            raise Denied(row=denial(who, "view", "Park", 1))
+
+    try:
+        holder = Session(writer(engine))
+        audit_service.refused(session=holder, row=denial(who, "view", "Park", 1))
+        with caplog.at_level(logging.WARNING, logger="app.core.db"):
+            refuse()  # answered (the Denied goes on), not turned into a 503
+        assert any("refusal not audited" in r.getMessage() for r in caplog.records)
+        holder.rollback()
+        holder.close()
+        refuse()
+        refuse()
+        with Session(engine) as s:
+            rows = s.exec(select(AuditLog)).all()
+            assert [(r.client_address, r.count) for r in rows] == [("192.0.2.7", 2)]
+    finally:
+        engine.dispose()
