@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     # Sessions end after this long without a request, and after this long in any case.
     session_idle_minutes: int = 120
     session_absolute_hours: int = 12
-    # Failed logins within the window that lock an account, or a client address.
+    # Failed logins within the window that pause one account from one client address
+    # (`_account`: the pair; other addresses still get in), or one address on every account.
     login_window_minutes: int = 15
     login_max_failures_account: int = 10
     login_max_failures_address: int = 50
