@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from app.accounts.models import LoginFailure, User, UserScope, UserSession
+from app.accounts.models import LoginFailure, PasswordHistory, User, UserScope, UserSession
 from app.assessment.models import (
     AdjustmentCount,
     AspectScore,
@@ -59,6 +59,7 @@ __all__ = [
     "NoticeTarget",
     "Park",
     "ParkReport",
+    "PasswordHistory",
     "Period",
     "Score",
     "TargetOverride",
