@@ -249,7 +249,9 @@ def denial(p: Principal, action: str, object_type: str, object_id: int | None, *
         action=AuditAction.denied,
         object_type=object_type,
         object_id=object_id,
-        object_label=label[:120],
+        # A path is the requester's to choose: only its printable characters are kept
+        # (PostgreSQL's text refuses NUL).
+        object_label="".join(ch for ch in label if ch.isprintable())[:120],
         after=after,
     )
 

@@ -180,3 +180,14 @@ def test_a_refusal_waits_only_briefly_for_a_busy_write_lock(private_db_url, cloc
             assert [(r.client_address, r.count) for r in rows] == [("192.0.2.7", 2)]
     finally:
         engine.dispose()
+
+
+def test_a_refusal_with_control_characters_in_its_path_is_recorded_without_them(login, session):
+    # PostgreSQL's text refuses NUL: the row keeps the path's printable characters.
+    c = login("park_huaxia")
+    del c.headers["X-CSRF-Token"]
+    park = _park(session, "无锡华夏家居港")
+    assert c.post(f"/parks/{park}/reports/2026Q1%00%1b/submit").status_code == 403
+    (row,) = _denied(session)
+    assert row.object_label == f"/parks/{park}/reports/2026Q1/submit"
+    assert row.after == {"action": "csrf", "route": "POST /parks/{park_id}/reports/{period}/submit"}
