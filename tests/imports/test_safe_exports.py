@@ -182,11 +182,12 @@ def test_the_error_workbook_marks_a_bad_cell_inside_merged_cells(login, session,
     client = login("park_huaxia")
     template = download(client, f"/parks/{huaxia.id}/import-template.xlsx")
     grid = _first_grid(session, huaxia)
-    row = ["91320213MA1234567X", "合并单元格测试企业", grid.name, "民企", "小型"]
+    row = ["91320213MA1234567X", "=1+1", grid.name, "民企", "小型"]
     book = fill(template, {"企业": [row, ["91320213MA7654321X", "合并第二行", grid.name]]})
     wb = load_workbook(BytesIO(book))
     # Ownership and size of both rows merged, as people do to save typing: D3 and E3 are
     # merged cells, read as blank, so both are "required" errors of row 3.
+    wb["企业"]["B2"].data_type = "s"  # typed as text, as Excel keeps '=1+1
     wb["企业"].merge_cells("D2:D3")
     wb["企业"].merge_cells("E2:E3")
     buf = BytesIO()
@@ -202,3 +203,5 @@ def test_the_error_workbook_marks_a_bad_cell_inside_merged_cells(login, session,
     assert "D3：" in marked["D2"].comment.text and "所有制" in marked["D2"].comment.text
     assert "E3：" in marked["E2"].comment.text
     assert "D2:D3" in {str(r) for r in marked.merged_cells.ranges}  # the merge is kept
+    # The name typed as "=1+1" comes back as the text it was, not as a formula.
+    assert marked["B2"].value == "=1+1" and _formula_cells(resp.content) == []
