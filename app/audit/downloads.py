@@ -9,6 +9,7 @@ is not sent (`Busy`: the same 503 as any write that could not get its lock in ti
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import FileResponse, Response
@@ -92,16 +93,10 @@ class Download:
         name: str,
         object_type: str,
         object_id: int,
-        inline: bool = False,
     ) -> FileResponse:
         """Records the download of a stored file (evidence, an attachment), then sends it."""
         self.record(object_type=object_type, label=name, rows=None, object_id=object_id, file=name)
-        how = "inline" if inline else "attachment"
-        ascii_name = name.encode("ascii", "ignore").decode() or "file"
-        headers = sheets.attachment(ascii_name, name)
-        headers["Content-Disposition"] = headers["Content-Disposition"].replace(
-            "attachment", how, 1
-        )
+        headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
         return FileResponse(path, media_type=media_type, headers=headers)
 
 
