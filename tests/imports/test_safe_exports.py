@@ -205,3 +205,17 @@ def test_the_error_workbook_marks_a_bad_cell_inside_merged_cells(login, session,
     assert "D2:D3" in {str(r) for r in marked.merged_cells.ranges}  # the merge is kept
     # The name typed as "=1+1" comes back as the text it was, not as a formula.
     assert marked["B2"].value == "=1+1" and _formula_cells(resp.content) == []
+    # The download is on record, with the number of cells it marks.
+    commented = [c.coordinate for r in marked.iter_rows(min_row=2) for c in r if c.comment]
+    assert {"D2", "E2"} <= set(commented)
+    session.expire_all()
+    row = session.exec(
+        select(AuditLog).where(
+            AuditLog.action == AuditAction.download, AuditLog.object_type == "ImportJob"
+        )
+    ).one()
+    assert (row.object_id, row.username, row.after["rows"]) == (
+        job_id,
+        "park_huaxia",
+        len(commented),
+    )
