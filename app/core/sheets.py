@@ -123,8 +123,10 @@ def stamp(body: bytes, mark: Mark) -> bytes:
                 data = data.replace(PENDING_BY.encode(), xml_escape(mark.by).encode())
                 data = data.replace(PENDING_TEXT.encode(), xml_escape(mark.text).encode())
             elif item.filename.startswith("xl/worksheets/"):
-                footer = xml_escape(_footer_text(mark.text)).encode()
-                data = data.replace(PENDING_TEXT.encode(), footer)
+                # The footer element only: a cell that happens to hold the token stays as is.
+                pending = f"<oddFooter>&amp;C{PENDING_TEXT}</oddFooter>".encode()
+                footer = xml_escape("&C" + _footer_text(mark.text))
+                data = data.replace(pending, f"<oddFooter>{footer}</oddFooter>".encode())
             zout.writestr(item, data)
     return out.getvalue()
 
