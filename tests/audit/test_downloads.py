@@ -184,3 +184,26 @@ def test_every_workbook_and_csv_says_who_took_it_and_when(login, places):
     assert re.fullmatch(r"梁溪区网格-\d{4}-\d\d-\d\d-市产改办管理员-\d{8}-\d{4}\.csv", name)
     # The first line is still the header: the file opens as a table in Excel and WPS.
     assert resp.content.decode("utf-8-sig").startswith("园区,网格,")
+
+
+def test_a_pdf_report_is_recorded(app, login, session, places, tmp_path):
+    # A stand-in Chromium that prints a fixed PDF: what is tested is the record of it.
+    fake = tmp_path / "chromium"
+    fake.write_text(
+        '#!/bin/sh\nfor a in "$@"; do case "$a" in\n'
+        '  --print-to-pdf=*) printf "%%PDF-1.4 fake" > "${a#--print-to-pdf=}";;\n'
+        "esac; done\n"
+    )
+    fake.chmod(0o755)
+    app.state.settings = app.state.settings.model_copy(update={"chromium_path": str(fake)})
+    client = login("district_liangxi")
+    before = len(_downloads(session))
+    resp = client.get(f"/parks/{places['huaxia'].id}/report.pdf?period=2025Q4")
+    assert resp.status_code == 200 and resp.content == b"%PDF-1.4 fake"
+    row = _one_more(session, before)
+    assert (row.object_type, row.object_id, row.object_label) == (
+        "ParkReport",
+        places["huaxia"].id,
+        "无锡华夏家居港 2025Q4",
+    )
+    assert row.after["filters"] == {"period": "2025Q4"} and row.username == "district_liangxi"
