@@ -265,6 +265,14 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
+def unprotected(text: str) -> str:
+    """The text a CSV cell written here stood for: the apostrophe `csv_bytes` puts before
+    text that starts like a formula taken off again (for a file that comes back in)."""
+    if text.startswith("'") and text[1:2] and text[1] in FORMULA_STARTS:
+        return text[1:]
+    return text
+
+
 def csv_bytes(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
     """CSV in UTF-8 with a byte-order mark, which Excel needs to read Chinese correctly."""
     buf = io.StringIO()

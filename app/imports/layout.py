@@ -193,9 +193,10 @@ def _msg(template: str, col: Col, value: Any = None) -> CellError:
 def read_cell(col: Col, value: Any) -> Any:
     """The value a cell holds for its column, normalised, or CellError saying what is wrong.
 
-    Blank optional cells read as the column's empty value: "", 0, False or None.
+    Blank optional cells read as the column's empty value: "", 0, False or None. A cell
+    copied from one of our CSV files reads without the apostrophe the CSV added.
     """
-    text = shown(value)
+    text = sheets.unprotected(shown(value))
     if not text:
         if col.required:
             raise _msg(N_("“{field}” is required."), col)

@@ -219,3 +219,25 @@ def test_the_error_workbook_marks_a_bad_cell_inside_merged_cells(login, session,
         "park_huaxia",
         len(commented),
     )
+
+
+def test_names_pasted_back_from_the_csv_lose_only_the_apostrophe_it_added(login, session, huaxia):
+    grid = _first_grid(session, huaxia)
+    _hostile_firms(session, grid, HOSTILE)
+    client = login("park_huaxia")
+    csv_names = {c for c in _csv_cells(client.get(f"/grids/{grid.id}/roster.csv").content)}
+    assert {"'" + n for n in HOSTILE} <= csv_names
+    # The roster workbook with its names replaced by the CSV's cells, as pasted from it.
+    wb = load_workbook(BytesIO(download(client, f"/parks/{huaxia.id}/roster.xlsx")))
+    pasted = 0
+    for cell in wb["企业"]["B"]:
+        if cell.value in HOSTILE:
+            cell.value = "'" + cell.value
+            cell.data_type = "s"
+            pasted += 1
+    assert pasted == len(HOSTILE)
+    buf = BytesIO()
+    wb.save(buf)
+    j = job(session, job_of(upload(client, huaxia.id, buf.getvalue())))
+    assert j.status is ImportStatus.checked and j.errors == 0
+    assert j.counts["enterprises"] == {"new": 0, "updated": 0, "unchanged": 160, "error": 0}
