@@ -29,7 +29,7 @@ from app.core.db import get_engine, is_busy, session_factory, try_write
 from app.core.errors import Busy, Conflict, Forbidden, Invalid, NotFound
 from app.core.forms import field_errors
 from app.core.i18n import _
-from app.core.inputs import request_labels, typed_ids
+from app.core.params import clean_request, request_labels, typed_ids
 from app.core.security import new_nonce, security_headers
 from app.core.templating import is_htmx, render
 from app.dashboard import district as dashboard_district
@@ -92,6 +92,10 @@ ROUTERS = (
     gridwork_api.router,
     assessment_api.router,
 )
+# Every {…_id} of every router matches only ids that can exist (at most 18 digits): a
+# bigger one is a 404, as a missing object is, never an overflowing query.
+for _router in ROUTERS:
+    typed_ids(_router.routes)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -107,7 +111,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        dependencies=[Depends(csrf_protect)],
+        # Control characters in any parameter are refused before a route reads them.
+        dependencies=[Depends(csrf_protect), Depends(clean_request)],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -128,8 +133,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)
-    # An id that cannot exist matches no route: a 404, as a missing object is.
-    typed_ids(app.routes)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):

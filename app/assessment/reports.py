@@ -32,12 +32,15 @@ from app.core import permissions
 from app.core.db import add_new
 from app.core.errors import Conflict, Invalid
 from app.core.i18n import _
+from app.core.inputs import bounded_int, finite
 from app.core.permissions import Principal
 from app.core.templating import LOCAL_TZ
 from app.core.types import utcnow
 from app.framework.models import Adjustment, AdjustmentSource, Indicator, TargetOverride
 from app.geo.models import Park
 
+# An adjustment counts events in a quarter (awards, incidents): never this many.
+MAX_COUNT = 100_000
 EDITABLE = frozenset({ReportState.draft, ReportState.returned, ReportState.reopened})
 SUBMITTABLE = EDITABLE
 
@@ -285,6 +288,11 @@ def _number(raw: str, label: str, *, percent: bool) -> float:
         value = float(raw.replace(",", "").strip())
     except ValueError:
         raise ValueError(_("{field} must be a number.").format(field=label)) from None
+    # float() reads "NaN", "Infinity" and "1e309" (as inf): none is a value of an indicator.
+    try:
+        finite(value)
+    except ValueError as exc:
+        raise ValueError(f"{label}{exc}") from None
     if value < 0:
         raise ValueError(_("{field} must be at least {n}.").format(field=label, n=0))
     if percent and value > 100:
@@ -332,7 +340,7 @@ def save(
     counts: dict[int, int] = {}
     for item, _count in view.adjustments:
         raw = (data.get(f"count_{item.id}") or "0").strip()
-        if not raw.isdigit():
+        if bounded_int(raw, low=0, high=MAX_COUNT) is None:
             errors[f"count_{item.id}"] = _("{field} must be a whole number of at least 0.").format(
                 field=item.name
             )

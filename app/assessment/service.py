@@ -27,6 +27,7 @@ from app.assessment.models import (
     Score,
     ValueOrigin,
 )
+from app.core.inputs import parse_period
 from app.framework.models import Aspect, Framework, Indicator, Tier
 from app.geo.models import Area, Park, ParkKind, PilotLevel
 
@@ -39,11 +40,14 @@ def periods(*, session: Session) -> list[Period]:
 def get_period(*, session: Session, label: str | None) -> Period | None:
     """Gets a period by its label ("2026Q3"); without one, the latest period that has values."""
     if label:
-        year, _, quarter = label.upper().partition("Q")
-        if not (year.isdigit() and quarter.isdigit()):
+        # A label that is no quarter of a sensible year names no period (never a query
+        # with a number the column cannot hold).
+        parsed = parse_period(label)
+        if parsed is None:
             return None
+        year, quarter = parsed
         return session.exec(
-            select(Period).where(Period.year == int(year), Period.quarter == int(quarter))
+            select(Period).where(Period.year == year, Period.quarter == quarter)
         ).first()
     return session.exec(
         select(Period)

@@ -18,6 +18,7 @@ from app.core import files, permissions
 from app.core.db import SessionDep
 from app.core.errors import Invalid, NotFound
 from app.core.forms import PostedForm, fields
+from app.core.params import PeriodLabel, YearPath
 from app.core.templating import LOCAL_TZ, render
 from app.core.types import utcnow
 from app.framework.models import (
@@ -221,7 +222,7 @@ def evidence_delete(request: Request, evidence_id: int, session: SessionDep, who
 
 
 @router.get("/reports", response_class=HTMLResponse, name="reports")
-def reports_page(request: Request, session: SessionDep, who: Who, period: str | None = None):
+def reports_page(request: Request, session: SessionDep, who: Who, period: PeriodLabel = None):
     p = assessment.get_period(session=session, label=period)
     if p is None:
         raise NotFound
@@ -253,14 +254,14 @@ def reports_page(request: Request, session: SessionDep, who: Who, period: str | 
 
 
 @router.post("/years/{year}/publish", name="publish", dependencies=[allowed("audit")])
-def publish(request: Request, year: int, session: SessionDep, who: Who):
+def publish(request: Request, year: YearPath, session: SessionDep, who: Who):
     reports.publish_year(session=session, who=who, year=year)
     return RedirectResponse(str(request.url_for("reports")) + f"?period={year}Q4", status_code=303)
 
 
 @router.get("/parks/{park_id}/explain", response_class=HTMLResponse, name="explain")
 def explain(
-    request: Request, park_id: int, session: SessionDep, who: Who, period: str | None = None
+    request: Request, park_id: int, session: SessionDep, who: Who, period: PeriodLabel = None
 ):
     park = geo.get_park(session=session, who=who, park_id=park_id)
     p = assessment.get_period(session=session, label=period)

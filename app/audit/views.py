@@ -1,6 +1,6 @@
 """HTML page of the audit trail, with filters by user, object type and date range, and downloads."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -15,7 +15,8 @@ from app.audit.downloads import DownloadDep
 from app.audit.models import AUDIT_ACTION_LABELS
 from app.core import sheets
 from app.core.db import SessionDep
-from app.core.i18n import _
+from app.core.i18n import N_, _
+from app.core.params import Page, query_day, query_id
 from app.core.templating import LOCAL_TZ, env, render
 
 router = APIRouter(prefix="/admin", dependencies=[allowed("audit")])
@@ -25,11 +26,12 @@ PER_PAGE = 50
 
 
 def _filter(
-    user_id: Annotated[int | None, Query()] = None,
-    object_type: Annotated[str | None, Query(max_length=40)] = None,
-    start: Annotated[date | None, Query()] = None,
-    end: Annotated[date | None, Query()] = None,
-    batch: Annotated[int | None, Query(ge=1)] = None,
+    # An empty select ("all users") means no filter; labels name the fields in messages.
+    user_id: query_id(N_("User")) = None,
+    object_type: Annotated[str | None, Query(max_length=40, title=N_("Object type"))] = None,
+    start: query_day(N_("From")) = None,
+    end: query_day(N_("To")) = None,
+    batch: query_id(N_("Import batch")) = None,
 ) -> audit.AuditFilter:
     return audit.AuditFilter(
         user_id=user_id, object_type=object_type or None, start=start, end=end, batch_id=batch
@@ -57,7 +59,7 @@ def audit_page(
     session: SessionDep,
     who: Who,
     f: FilterDep,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: Page = 1,
 ):
     rows, total = audit.search(session=session, who=who, f=f, page=page, per_page=PER_PAGE)
     query = _query(f)

@@ -3,24 +3,30 @@
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
+from starlette.formparsers import MultiPartException
 
 from app.core.errors import Invalid
 from app.core.i18n import _
+from app.core.inputs import MAX_ID, MULTILINE, check_text, finite
 
 M = TypeVar("M", bound=BaseModel)
 
 
-async def _posted_form(request: Request) -> FormData:
+async def posted_form(request: Request) -> FormData:
     # The form is read here, on the event loop, so that the route itself can be a plain
     # `def` that FastAPI runs in the thread pool: a route that waits on the database must
     # never hold the loop (a lock holder could then never finish, and the server hangs).
-    return await request.form()
+    try:
+        return await request.form()
+    except (MultiPartException, ValueError, UnicodeDecodeError):
+        # A body that claims to be a form and is none (a broken multipart boundary).
+        raise HTTPException(400, _("The form could not be read.")) from None
 
 
-PostedForm = Annotated[FormData, Depends(_posted_form)]
+PostedForm = Annotated[FormData, Depends(posted_form)]
 """The request's posted form (fields and uploads), read before a plain-def route runs."""
 
 
@@ -74,8 +80,48 @@ def field_errors(
 
 
 def parse(shape: type[M], data: Mapping[str, Any], labels: Mapping[str, str]) -> M:
-    """Validates data against a shape, or raises Invalid naming every bad field."""
+    """Validates data against a shape, or raises Invalid naming every bad field.
+
+    Beyond the shape's own rules, every shape gets the edge's: text without control
+    characters (line breaks only in fields marked MultiLine), integers a BIGINT holds,
+    finite numbers of a sensible size.
+    """
+    errors = _text_errors(shape, data, labels)
     try:
-        return shape.model_validate(dict(data))
+        form = shape.model_validate(dict(data))
     except ValidationError as exc:
-        raise Invalid(field_errors(exc, labels)) from None
+        raise Invalid(field_errors(exc, labels) | errors) from None
+    errors |= _number_errors(form, labels)
+    if errors:
+        raise Invalid(errors)
+    return form
+
+
+def _text_errors(shape: type[BaseModel], data: Mapping[str, Any], labels) -> dict[str, str]:
+    errors = {}
+    for name, value in data.items():
+        if not isinstance(value, str):
+            continue
+        field = shape.model_fields.get(name)
+        multiline = field is not None and MULTILINE in field.metadata
+        try:
+            check_text(value, multiline=multiline)
+        except ValueError as exc:
+            errors[name] = f"{labels.get(name, name)}{exc}"
+    return errors
+
+
+def _number_errors(form: BaseModel, labels) -> dict[str, str]:
+    errors = {}
+    for name in type(form).model_fields:
+        value = getattr(form, name, None)
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and abs(value) > MAX_ID:
+            errors[name] = f"{labels.get(name, name)}{_('is too large.')}"
+        elif isinstance(value, float):
+            try:
+                finite(value)
+            except ValueError as exc:
+                errors[name] = f"{labels.get(name, name)}{exc}"
+    return errors

@@ -9,16 +9,12 @@ object); everything else answers 422 naming the field by its Chinese label.
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Query
-from pydantic import AfterValidator, BeforeValidator, Field
-from starlette.convertors import Convertor, register_url_convertor
-from starlette.routing import BaseRoute, compile_path
+from pydantic import BeforeValidator
 
-from app.core.i18n import N_, _
+from app.core.i18n import _
 
 # 18 digits: every such id fits a BIGINT (and SQLite's INTEGER), which 2^63 does not.
 MAX_ID = 10**18 - 1
@@ -31,43 +27,6 @@ MAX_VERSION = 2**31 - 1
 # A number typed into a form: beyond this it is a typing accident, and the columns are
 # plain doubles that a formula multiplies by weights.
 MAX_NUMBER = 1e15
-
-
-class IdConvertor(Convertor[int]):
-    """A database id in a path: digits only, at most 18, so a value that cannot exist
-    simply matches no route (404) instead of overflowing the query."""
-
-    regex = "[0-9]{1,18}"
-
-    def convert(self, value: str) -> int:
-        return int(value)
-
-    def to_string(self, value: int) -> str:
-        value = int(value)
-        if not 0 <= value <= MAX_ID:
-            raise ValueError("id out of range")
-        return str(value)
-
-
-register_url_convertor("id", IdConvertor())
-
-_ID_PARAM = re.compile(r"\{(id|\w+_id)\}")
-
-
-def typed_ids(routes: Iterable[BaseRoute]) -> None:
-    """Matches every path parameter named `id` or `…_id` with the id convertor.
-
-    One place for every router, present and future: a route declared `/parks/{park_id}`
-    matches only ids that can exist. The route's declared path stays as written (the
-    authorisation matrix and url_for read it); only its matcher is recompiled.
-    """
-    for route in routes:
-        path = getattr(route, "path", None)
-        if not path or not hasattr(route, "param_convertors"):
-            continue
-        typed = _ID_PARAM.sub(r"{\1:id}", path)
-        if typed != path:
-            route.path_regex, route.path_format, route.param_convertors = compile_path(typed)
 
 
 # ---- text -------------------------------------------------------------------------------
@@ -117,14 +76,14 @@ def finite(value: float) -> float:
     return value
 
 
-def _blank_is_none(value: Any) -> Any:
+def blank_is_none(value: Any) -> Any:
     # An empty select ("all") or an empty box means no value.
     if isinstance(value, str) and not value.strip():
         return None
     return value
 
 
-Blank = BeforeValidator(_blank_is_none)
+Blank = BeforeValidator(blank_is_none)
 
 
 # ---- periods ----------------------------------------------------------------------------
@@ -140,38 +99,10 @@ def parse_period(label: str | None) -> tuple[int, int] | None:
     return int(m.group(1)), int(m.group(2))
 
 
-def _period_label(value: str) -> str:
+def period_label(value: str) -> str:
     if parse_period(value) is None:
         raise ValueError(_("must be a quarter like 2026Q3."))
     return value.strip().upper()
-
-
-# ---- request parameters -----------------------------------------------------------------
-# The Chinese labels of query and path parameters: the 422 handler reads each parameter's
-# `title` (an English msgid, translated when shown), so no message prints a raw name.
-
-# Constraints sit on the inner type so that a blank value (None) skips them.
-_Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-_Day = Annotated[date, Field(ge=MIN_DATE, le=MAX_DATE)]
-_Label = Annotated[str, Field(max_length=12), AfterValidator(_period_label)]
-
-Page = Annotated[
-    int,
-    BeforeValidator(lambda v: _blank_is_none(v) or 1),
-    Query(ge=1, le=MAX_PAGE, title=N_("Page")),
-]
-Year = Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR, title=N_("Year"))]
-PeriodLabel = Annotated[_Label | None, Blank, Query(title=N_("Period"))]
-
-
-def query_id(title: str) -> Any:
-    """An optional id in the query string (a select whose empty value means "all")."""
-    return Annotated[_Id | None, Blank, Query(title=title)]
-
-
-def query_day(title: str) -> Any:
-    """An optional date in the query string, within the years anything can happen."""
-    return Annotated[_Day | None, Blank, Query(title=title)]
 
 
 def bounded_int(raw: Any, *, low: int, high: int) -> int | None:
@@ -183,34 +114,7 @@ def bounded_int(raw: Any, *, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
-def request_labels(route: Any) -> dict[str, str]:
-    """The Chinese label of each parameter of a route: its `title`, else a common name's."""
-    labels = {k: _(v) for k, v in PARAM_LABELS.items()}
-    stack = [getattr(route, "dependant", None)]
-    while stack:
-        dependant = stack.pop()
-        if dependant is None:
-            continue
-        for param in (
-            *dependant.path_params,
-            *dependant.query_params,
-            *dependant.body_params,
-            *dependant.header_params,
-        ):
-            title = getattr(param.field_info, "title", None)
-            if title:
-                labels[param.alias or param.name] = _(title)
-        stack.extend(dependant.dependencies)
-    return labels
-
-
-# Labels of parameters that carry no title of their own.
-PARAM_LABELS = {
-    "page": N_("Page"),
-    "period": N_("Period"),
-    "year": N_("Year"),
-    "month": N_("Month"),
-    "version": N_("Version"),
-    "start": N_("From"),
-    "end": N_("To"),
-}
+def is_id(raw: Any) -> bool:
+    """Whether a raw form or query value is an id that can exist (ASCII digits, at most
+    18: `str.isdigit` also accepts "²", which int() refuses)."""
+    return isinstance(raw, str) and re.fullmatch(r"[0-9]{1,18}", raw.strip()) is not None

@@ -19,6 +19,7 @@ from app.core import permissions
 from app.core.errors import Conflict, Invalid
 from app.core.forms import parse
 from app.core.i18n import N_, _, gettext
+from app.core.inputs import is_id
 from app.core.permissions import Principal
 from app.enterprises import pinyin
 from app.enterprises.models import (
@@ -285,7 +286,7 @@ def _cross_checks(
 
 def _is_enterprise_liaison(session: Session, raw: str, park_id: int) -> bool:
     # Only the park's own enterprise liaisons are offered; any other id is not a choice.
-    if not raw.isdigit():
+    if not is_id(raw):
         return True  # the field's own check reports a non-number
     li = session.get(Liaison, int(raw))
     return li is not None and li.park_id == park_id and li.role == LiaisonRole.enterprise_liaison
@@ -415,7 +416,7 @@ def move(*, session: Session, who: Principal, enterprise_id: int, grid_id: str |
     raw = str(grid_id).strip()
     if not raw:
         raise Invalid({"grid_id": _("{field} is required.").format(field=label)})
-    if not raw.isdigit():
+    if not is_id(raw):
         raise Invalid({"grid_id": _("{field} must be a number.").format(field=label)})
     # Both grids change: the target must be one the principal may change too (else 404).
     target = permissions.get(session, who, "change", Grid, int(raw))

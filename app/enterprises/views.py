@@ -15,7 +15,8 @@ from app.core import permissions, privacy
 from app.core.db import SessionDep
 from app.core.errors import Invalid
 from app.core.forms import PostedForm, fields
-from app.core.i18n import _, gettext
+from app.core.i18n import N_, _, gettext
+from app.core.params import query_id
 from app.core.permissions import Principal
 from app.core.templating import env, is_htmx, render
 from app.enterprises import roster_service as roster
@@ -178,7 +179,7 @@ def roster_page(
     who: Who,
     q: Q = "",
     done: Annotated[str, Query(max_length=20)] = "",
-    e: int | None = None,
+    e: query_id(N_("Enterprise")) = None,
 ):
     notice: list[str] = []
     shown = _visible_enterprise(session, who, e)
@@ -321,7 +322,7 @@ def enterprise_page(
     session: SessionDep,
     who: Who,
     done: Annotated[str, Query(max_length=20)] = "",
-    source: int | None = None,
+    source: query_id(N_("Grid")) = None,
     was_node: bool = False,
 ):
     notice: list[str] = []

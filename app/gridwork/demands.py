@@ -11,6 +11,7 @@ from app.core.db import SessionDep
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import PostedForm
 from app.core.i18n import _
+from app.core.inputs import MAX_ID, MAX_PAGE, MAX_VERSION, MAX_YEAR, bounded_int, is_id
 from app.core.permissions import Principal
 from app.core.templating import is_htmx, render
 from app.enterprises import service as roster
@@ -100,7 +101,7 @@ def grid_demands(request: Request, grid_id: int, session: SessionDep, who: Who):
     grid = geo.get_grid(session=session, who=who, grid_id=grid_id)
     recorded = request.query_params.get("recorded", "")
     return _grid_page(
-        request, session, who, grid, recorded=int(recorded) if recorded.isdigit() else None
+        request, session, who, grid, recorded=int(recorded) if is_id(recorded) else None
     )
 
 
@@ -182,7 +183,7 @@ def demand_step(
         raise NotFound
     form = {k: str(posted[k]) for k in STEP_FIELDS if k in posted}
     raw_version = str(posted.get("version", ""))
-    version = int(raw_version) if raw_version.isdigit() else None
+    version = bounded_int(raw_version, low=0, high=MAX_VERSION)
     try:
         service.advance(
             session=session, who=who, demand_id=demand_id, step=step, data=form, version=version
@@ -208,13 +209,14 @@ def demand_step(
 # ---- the office list ------------------------------------------------------------------
 
 
-def _number(raw: str, field: str, label: str) -> int | None:
+def _number(raw: str, field: str, label: str, high: int = MAX_ID) -> int | None:
     raw = raw.strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    value = bounded_int(raw, low=1, high=high)
+    if value is None:
         raise Invalid({field: _("{field} is not valid.").format(field=label)})
-    return int(raw)
+    return value
 
 
 def _filter(request: Request) -> tuple[service.DemandFilter, int]:
@@ -225,11 +227,11 @@ def _filter(request: Request) -> tuple[service.DemandFilter, int]:
     f = service.DemandFilter(
         park_id=_number(q.get("park_id", ""), "park_id", _("Park")),
         grid_id=_number(q.get("grid_id", ""), "grid_id", _("Grid")),
-        year=_number(q.get("year", ""), "year", _("Year")),
+        year=_number(q.get("year", ""), "year", _("Year"), MAX_YEAR),
         state=state,
         overdue=q.get("overdue", "") in ("1", "on", "true"),
     )
-    return f, _number(q.get("page", ""), "page", _("Page")) or 1
+    return f, _number(q.get("page", ""), "page", _("Page"), MAX_PAGE) or 1
 
 
 @router.get("/demands", response_class=HTMLResponse, name="demands")

@@ -33,6 +33,7 @@ from app.core import permissions
 from app.core.errors import Conflict, Denied, Invalid
 from app.core.forms import parse
 from app.core.i18n import N_, gettext
+from app.core.inputs import MultiLine
 from app.core.permissions import Principal
 from app.core.templating import LOCAL_TZ
 from app.core.types import utcnow
@@ -79,7 +80,7 @@ class DemandIn(_Input):
     channel: DemandChannel
     category: DemandCategory
     enterprise_id: int | None = None
-    summary: str = Field(min_length=1, max_length=500)
+    summary: MultiLine = Field(min_length=1, max_length=500)
     contact: str = Field(default="", max_length=60)
     received_on: date
 
@@ -94,11 +95,11 @@ class AssignIn(_Input):
 
 
 class HandleIn(_Input):
-    handling_note: str = Field(min_length=1, max_length=1000)
+    handling_note: MultiLine = Field(min_length=1, max_length=1000)
 
 
 class VerifyIn(_Input):
-    verification_note: str = Field(min_length=1, max_length=500)
+    verification_note: MultiLine = Field(min_length=1, max_length=500)
 
 
 class CloseIn(_Input):

@@ -11,6 +11,7 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from app.core.i18n import N_
+from app.core.inputs import MultiLine
 from app.core.types import UTCDateTime, str_enum, utcnow
 from app.geo.models import GridStatus
 
@@ -22,7 +23,7 @@ STATUS_LABELS = {
 
 class GridStatusUpdate(SQLModel):
     status: GridStatus
-    note: str = Field(default="", max_length=500)
+    note: MultiLine = Field(default="", max_length=500)
 
     @field_validator("note", mode="before")
     @classmethod

@@ -23,6 +23,7 @@ from app.core import files, permissions
 from app.core.db import add_new
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.i18n import N_, _, gettext
+from app.core.inputs import bad_character
 from app.core.permissions import Principal
 from app.core.templating import LOCAL_TZ
 from app.core.types import utcnow
@@ -336,7 +337,9 @@ def parse_figures(data: Mapping[str, Any]) -> tuple[dict[str, int], str]:
                 field=gettext(FIGURE_LABELS[name]), other=gettext(FIGURE_LABELS[needs])
             )
     notes = str(data.get("notes") or "").strip()
-    if len(notes) > NOTES_MAX:
+    if bad_character(notes, multiline=True) is not None:
+        errors["notes"] = gettext(NOTES_LABEL) + _("may not contain control characters.")
+    elif len(notes) > NOTES_MAX:
         errors["notes"] = _("{field} may have at most {n} characters.").format(
             field=gettext(NOTES_LABEL), n=NOTES_MAX
         )
@@ -546,6 +549,10 @@ def return_report(
     comment = (comment or "").strip()
     if not comment:
         raise Invalid({"comment": _("Give the reason for returning the report.")})
+    if bad_character(comment, multiline=True) is not None:
+        raise Invalid(
+            {"comment": gettext(COMMENT_LABEL) + _("may not contain control characters.")}
+        )
     if len(comment) > COMMENT_MAX:
         raise Invalid(
             {

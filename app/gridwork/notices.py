@@ -14,6 +14,7 @@ from app.core.db import SessionDep
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import PostedForm
 from app.core.i18n import _
+from app.core.inputs import is_id
 from app.core.permissions import Principal
 from app.core.templating import is_htmx, render
 from app.gridwork import notices_service as service
@@ -31,7 +32,7 @@ def _common() -> dict[str, Any]:
 
 def _count(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if is_id(raw) else None
 
 
 # ---- the inbox ----------------------------------------------------------------------
@@ -82,7 +83,7 @@ def new_page(request: Request, session: SessionDep, who: Sender):
 
 
 def _digits(values: list) -> set[int]:
-    return {int(v) for v in values if isinstance(v, str) and v.strip().isdigit()}
+    return {int(v) for v in values if is_id(v)}
 
 
 @router.post("/notices", response_class=HTMLResponse, name="notices_send")

@@ -21,6 +21,7 @@ from app.core import files, permissions
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import parse
 from app.core.i18n import N_, _
+from app.core.inputs import MultiLine, is_id
 from app.core.permissions import Principal
 from app.core.templating import LOCAL_TZ
 from app.core.types import utcnow
@@ -73,7 +74,7 @@ class NoticeForm(SQLModel):
     kind: NoticeKind
     title: str = Field(min_length=1, max_length=120)
     # Not "body": app.core.forms reads that name as the request body, not a field.
-    content: str = Field(min_length=1, max_length=5000)
+    content: MultiLine = Field(min_length=1, max_length=5000)
     due_on: date | None = None
 
     @field_validator("title", "content", mode="before")
@@ -91,7 +92,7 @@ class NoticeForm(SQLModel):
 class CompletionForm(SQLModel):
     """A grid's report that a task is done."""
 
-    note: str = Field(min_length=1, max_length=1000)
+    note: MultiLine = Field(min_length=1, max_length=1000)
 
     @field_validator("note", mode="before")
     @classmethod
@@ -517,7 +518,7 @@ def _ids(raw: Sequence[Any], name: str, labels: Mapping[str, str], errors: dict)
     ids = set()
     for v in raw:
         s = str(v).strip()
-        if not s.isdigit():
+        if not is_id(s):
             errors[name] = _("{field} is not valid.").format(field=labels[name])
             return set()
         ids.add(int(s))

@@ -14,6 +14,7 @@ from app.core import permissions
 from app.core.errors import Conflict, Invalid
 from app.core.forms import parse
 from app.core.i18n import _, gettext
+from app.core.inputs import MAX_VERSION, bounded_int
 from app.core.permissions import Principal
 from app.core.types import utcnow
 from app.geo.models import Grid, Park
@@ -41,12 +42,11 @@ class StaleStatus(Conflict):
 
 
 def _version(raw: Any) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise Invalid(
-            {"version": _("The form is missing the status version; reload the page.")}
-        ) from None
+    # JSON may carry a float, a bool or a number beyond any row's version: none is one.
+    version = None if isinstance(raw, bool | float) else bounded_int(raw, low=0, high=MAX_VERSION)
+    if version is None:
+        raise Invalid({"version": _("The form is missing the status version; reload the page.")})
+    return version
 
 
 def update_status(

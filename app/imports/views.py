@@ -3,7 +3,7 @@ its errors, confirmation, and the progress of a running import (polled by htmx).
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
@@ -12,7 +12,9 @@ from app.audit.downloads import DownloadDep
 from app.core import permissions, sheets
 from app.core.db import SessionDep
 from app.core.errors import NotFound
-from app.core.i18n import _
+from app.core.i18n import N_, _
+from app.core.inputs import MAX_ID
+from app.core.params import query_id
 from app.core.permissions import Principal
 from app.core.templating import render
 from app.geo.models import Grid, Park
@@ -128,7 +130,7 @@ def index(
     request: Request,
     session: SessionDep,
     who: Who,
-    park: Annotated[int | None, Query()] = None,
+    park: query_id(N_("Park")) = None,
 ):
     return _index(request, session, who, park_id=park)
 
@@ -141,7 +143,7 @@ def upload(
     session: SessionDep,
     who: Who,
     background: BackgroundTasks,
-    park_id: Annotated[int, Form()],
+    park_id: Annotated[int, Form(ge=1, le=MAX_ID, title=N_("Park"))],
     file: Annotated[UploadFile, File()],
 ):
     max_bytes = request.app.state.settings.import_max_mb * 1024 * 1024

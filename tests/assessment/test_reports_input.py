@@ -1,0 +1,46 @@
+"""A quarterly report refuses numbers that are no numbers: NaN, infinities, overflow.
+
+float() reads "NaN", "Infinity" and "1e309" (as inf): before, NaN was a 500 (a NOT NULL
+violation) and the infinities were stored as inf on SQLite and a 500 on PostgreSQL.
+"""
+
+import pytest
+from sqlmodel import select
+
+from app.assessment.models import IndicatorValue
+from tests.assessment.test_reports import _reported, _url, _values_form, huaxia, q4
+
+__all__ = ["huaxia", "q4"]  # the fixtures of the report tests
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("NaN", "必须是有效的数值"),
+        ("nan", "必须是有效的数值"),
+        ("Infinity", "必须是有效的数值"),
+        ("-inf", "必须是有效的数值"),
+        ("1e309", "必须是有效的数值"),
+        ("1e20", "数值过大"),
+    ],
+)
+def test_a_value_that_is_no_finite_number_is_refused(login, session, q4, huaxia, raw, message):
+    form = _values_form(session, q4)
+    bad = _reported(session, q4)[0]
+    form[f"value_{bad.id}"] = raw
+    resp = login("park_huaxia").post(_url(huaxia, q4), data=form)
+    assert resp.status_code == 422
+    assert f"{bad.code} {bad.name}" in resp.text and message in resp.text
+    # Nothing of the form is saved, not even its good values.
+    assert session.exec(select(IndicatorValue).where(IndicatorValue.period_id == q4.id)).all() == []
+
+
+def test_an_adjustment_count_beyond_reason_is_refused(login, session, q4, huaxia):
+    page = login("park_huaxia").get(_url(huaxia, q4))
+    import re
+
+    counts = re.findall(r'name="(count_\d+)"', page.text)
+    assert counts, "the report form offers adjustment counts"
+    form = _values_form(session, q4) | {counts[0]: "99999999999999999999"}
+    resp = login("park_huaxia").post(_url(huaxia, q4), data=form)
+    assert resp.status_code == 422 and "必须是不小于 0 的整数" in resp.text.replace("0的", "0 的")
