@@ -287,11 +287,11 @@ def test_evidence_out_of_scope_is_404(login, session, q4, huaxia, app, tmp_path)
             "display_name": "惠山区产改办",
             "role": "district_office",
             "scope": f"area:{huishan.id}",
-            "password": "惠山区产改办的密码",
+            "password": "Huishan-office-2026-kept",
         },
     )
     assert (
-        login("huishan_office", "惠山区产改办的密码").get(f"/evidence/{ev.id}").status_code == 404
+        login("huishan_office", "Huishan-office-2026-kept").get(f"/evidence/{ev.id}").status_code == 404
     )
 
 
