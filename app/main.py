@@ -92,7 +92,7 @@ ROUTERS = (
     gridwork_api.router,
     assessment_api.router,
 )
-# Every {…_id} of every router matches only ids that can exist (at most 18 digits): a
+# Every {…_id} of every router matches only ids that can exist (at most 9 digits): a
 # bigger one is a 404, as a missing object is, never an overflowing query.
 for _router in ROUTERS:
     typed_ids(_router.routes)

@@ -16,8 +16,9 @@ from pydantic import BeforeValidator
 
 from app.core.i18n import _
 
-# 18 digits: every such id fits a BIGINT (and SQLite's INTEGER), which 2^63 does not.
-MAX_ID = 10**18 - 1
+# Ids are INTEGER columns (32 bits on PostgreSQL): 9 digits always fit, 2^31 does not.
+ID_DIGITS = 9
+MAX_ID = 10**ID_DIGITS - 1
 # Years of assessment periods, audit dates and demands; far wider than any real one.
 MIN_YEAR, MAX_YEAR = 1900, 2100
 MIN_DATE, MAX_DATE = date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31)
@@ -116,5 +117,5 @@ def bounded_int(raw: Any, *, low: int, high: int) -> int | None:
 
 def is_id(raw: Any) -> bool:
     """Whether a raw form or query value is an id that can exist (ASCII digits, at most
-    18: `str.isdigit` also accepts "²", which int() refuses)."""
-    return isinstance(raw, str) and re.fullmatch(r"[0-9]{1,18}", raw.strip()) is not None
+    9: `str.isdigit` also accepts "²", which int() refuses)."""
+    return isinstance(raw, str) and re.fullmatch(f"[0-9]{{1,{ID_DIGITS}}}", raw.strip()) is not None

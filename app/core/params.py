@@ -17,6 +17,7 @@ from app.core.errors import Invalid
 from app.core.forms import posted_form
 from app.core.i18n import N_, _
 from app.core.inputs import (
+    ID_DIGITS,
     MAX_DATE,
     MAX_ID,
     MAX_PAGE,
@@ -31,10 +32,10 @@ from app.core.inputs import (
 
 
 class IdConvertor(Convertor[int]):
-    """A database id in a path: digits only, at most 18, so a value that cannot exist
+    """A database id in a path: digits only, at most 9, so a value that cannot exist
     simply matches no route (404) instead of overflowing the query."""
 
-    regex = "[0-9]{1,18}"
+    regex = f"[0-9]{{1,{ID_DIGITS}}}"
 
     def convert(self, value: str) -> int:
         return int(value)

@@ -31,6 +31,8 @@ def _message(resp) -> str:
     "path",
     [
         "/parks/9223372036854775808",
+        "/parks/2147483648",  # beyond PostgreSQL's INTEGER
+        "/api/v1/grids/2147483648/status",
         "/parks/-9223372036854775809",
         f"/grids/{HUGE}",
         f"/districts/{HUGE}/scorecard.xlsx",
