@@ -18,7 +18,7 @@ from app.assessment.models import REPORT_STATE_LABELS
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.i18n import N_, _
-from app.core.inputs import MAX_ID
+from app.core.params import query_id
 from app.core.templating import is_htmx, render
 from app.dashboard import charts, district_charts
 from app.dashboard import district_service as service
@@ -29,7 +29,7 @@ from app.geo import service as geo
 from app.geo.models import GRID_STATUS_LABELS, PARK_KIND_LABELS, PILOT_LEVEL_LABELS
 
 router = APIRouter()
-ParkParam = Annotated[int | None, Query(alias="park", ge=1, le=MAX_ID, title=N_("Park"))]
+ParkParam = query_id(N_("Park"))
 IndicatorParam = Annotated[str | None, Query(alias="indicator", max_length=10)]
 DETAIL = "district-detail"  # the id of the element the drill-down loads into
 

@@ -6,17 +6,18 @@ the radar), and a full page of the same URL shows everything the fragments would
 drilled-down view can be shared as a link.
 """
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.accounts.deps import Who
 from app.assessment import service as assessment
 from app.core.db import SessionDep
 from app.core.errors import NotFound
-from app.core.i18n import _
+from app.core.i18n import N_, _
+from app.core.params import query_id
 from app.core.templating import is_htmx, render
 from app.dashboard import charts, city, city_charts
 from app.dashboard.common import PeriodParam, completion_rows, period_results
@@ -26,7 +27,6 @@ from app.geo.models import PILOT_LEVEL_LABELS
 router = APIRouter()
 
 # Ids in the query; bounded so that no typed number overflows an integer column.
-IdParam = Annotated[int | None, Query(ge=1, lt=2**31)]
 
 # The overview's park table shows the city's best parks and the reader's own; the whole
 # table, searchable and in pages, is on the rankings page.
@@ -73,9 +73,10 @@ def overview(
     session: SessionDep,
     who: Who,
     period: PeriodParam = None,
-    district: IdParam = None,
-    park: IdParam = None,
-    radar: IdParam = None,
+    # Empty selects ("all") mean no choice.
+    district: query_id(N_("District")) = None,
+    park: query_id(N_("Park")) = None,
+    radar: query_id(N_("Park")) = None,
 ):
     if who.role == "grid_liaison" and not is_htmx(request):
         # A liaison's home is their grids, not the city's league tables.

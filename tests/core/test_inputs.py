@@ -152,3 +152,26 @@ def test_a_broken_form_body_is_a_400(login, ids):
         headers={"Content-Type": "multipart/form-data; boundary=x"},
     )
     assert resp.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?district=&park=&radar=",
+        "/districts/{liangxi}?park=&indicator=",
+        "/demands?park_id=&grid_id=&year=&state=&page=",
+        "/imports?park=",
+        "/reports?period=",
+    ],
+)
+def test_an_empty_select_means_all(login, ids, url):
+    resp = login("city_admin").get(url.format(liangxi=ids.liangxi), follow_redirects=False)
+    assert resp.status_code == 200
+
+
+def test_a_bad_filter_is_named_by_its_label_never_its_name(login):
+    resp = login("city_admin").get("/?district=abc&radar=99999999999")
+    text = _message(resp)
+    assert resp.status_code == 422
+    assert "区必须是数字" in text and "园区不能大于 999999999" in text
+    assert "district" not in text and "radar" not in text
