@@ -18,7 +18,8 @@ from app.core import files, permissions
 from app.core.db import SessionDep
 from app.core.errors import Invalid, NotFound
 from app.core.forms import PostedForm, fields
-from app.core.params import PeriodLabel, YearPath
+from app.core.i18n import N_
+from app.core.params import FormVersion, PeriodLabel, YearPath, form_id
 from app.core.templating import LOCAL_TZ, render
 from app.core.types import utcnow
 from app.framework.models import (
@@ -31,7 +32,6 @@ from app.geo import service as geo
 from app.geo.models import Park
 
 router = APIRouter()
-VersionField = Annotated[int | None, Form()]
 
 
 def _period(session, label: str) -> Period:
@@ -114,7 +114,7 @@ def report_submit(
     period: str,
     session: SessionDep,
     who: Who,
-    version: VersionField = None,
+    version: FormVersion = None,
 ):
     return _action(reports.submit, request, session, who, park_id, period, version)
 
@@ -126,7 +126,7 @@ def report_approve(
     period: str,
     session: SessionDep,
     who: Who,
-    version: VersionField = None,
+    version: FormVersion = None,
 ):
     return _action(reports.approve, request, session, who, park_id, period, version)
 
@@ -163,7 +163,7 @@ def report_reopen(
     session: SessionDep,
     who: Who,
     reason: Annotated[str, Form()] = "",
-    version: VersionField = None,
+    version: FormVersion = None,
 ):
     return _action(reports.reopen, request, session, who, park_id, period, version, reason=reason)
 
@@ -175,7 +175,7 @@ def evidence_add(
     period: str,
     session: SessionDep,
     who: Who,
-    indicator_id: Annotated[int, Form()],
+    indicator_id: form_id(N_("Indicator")),
     file: Annotated[UploadFile, File()],
 ):
     settings = request.app.state.settings

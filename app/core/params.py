@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Path, Query, Request
+from fastapi import Form, Path, Query, Request
 from pydantic import AfterValidator, BeforeValidator, Field
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import BaseRoute, compile_path
@@ -21,6 +21,7 @@ from app.core.inputs import (
     MAX_DATE,
     MAX_ID,
     MAX_PAGE,
+    MAX_VERSION,
     MAX_YEAR,
     MIN_DATE,
     MIN_YEAR,
@@ -87,6 +88,16 @@ Page = Annotated[
 Year = Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR, title=N_("Year"))]
 YearPath = Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, title=N_("Year"))]
 PeriodLabel = Annotated[_Label | None, Blank, Query(title=N_("Period"))]
+
+
+_Version = Annotated[int, Field(ge=0, le=MAX_VERSION)]
+# The row version a form was read at (hidden field); blank when the form had none.
+FormVersion = Annotated[_Version | None, Blank, Form(title=N_("Version"))]
+
+
+def form_id(title: str) -> Any:
+    """An id chosen in a form (a select or a hidden field)."""
+    return Annotated[_Id, Form(title=title)]
 
 
 def query_id(title: str) -> Any:

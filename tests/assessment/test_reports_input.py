@@ -4,6 +4,8 @@ float() reads "NaN", "Infinity" and "1e309" (as inf): before, NaN was a 500 (a N
 violation) and the infinities were stored as inf on SQLite and a 500 on PostgreSQL.
 """
 
+import re
+
 import pytest
 from sqlmodel import select
 
@@ -37,10 +39,20 @@ def test_a_value_that_is_no_finite_number_is_refused(login, session, q4, huaxia,
 
 def test_an_adjustment_count_beyond_reason_is_refused(login, session, q4, huaxia):
     page = login("park_huaxia").get(_url(huaxia, q4))
-    import re
-
     counts = re.findall(r'name="(count_\d+)"', page.text)
     assert counts, "the report form offers adjustment counts"
     form = _values_form(session, q4) | {counts[0]: "99999999999999999999"}
     resp = login("park_huaxia").post(_url(huaxia, q4), data=form)
     assert resp.status_code == 422 and "必须是不小于 0 的整数" in resp.text.replace("0的", "0 的")
+
+
+def test_a_version_or_indicator_beyond_any_row_is_a_422(login, session, q4, huaxia):
+    park = login("park_huaxia")
+    resp = park.post(_url(huaxia, q4, "submit"), data={"version": "99999999999999999999"})
+    assert resp.status_code == 422 and "版本" in resp.text
+    resp = park.post(
+        _url(huaxia, q4, "evidence"),
+        data={"indicator_id": "9223372036854775808"},
+        files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+    )
+    assert resp.status_code == 422 and "指标" in resp.text
