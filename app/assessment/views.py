@@ -19,6 +19,7 @@ from app.core.db import SessionDep
 from app.core.errors import Invalid, NotFound
 from app.core.forms import PostedForm, fields
 from app.core.i18n import N_
+from app.core.inputs import MAX_VERSION, bounded_int
 from app.core.params import FormVersion, PeriodLabel, YearPath, form_id
 from app.core.templating import LOCAL_TZ, render
 from app.core.types import utcnow
@@ -88,7 +89,7 @@ def report_save(
 ):
     form = fields(posted)
     p = _period(session, period)
-    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    version = bounded_int(form.get("version"), low=0, high=MAX_VERSION)
     try:
         reports.save(
             session=session, who=who, park_id=park_id, period=p, data=form, version=version
@@ -141,7 +142,7 @@ def report_return(
         for k, v in form.items()
         if k.startswith("comment_") and k.removeprefix("comment_").isdigit()
     }
-    version = int(form["version"]) if str(form.get("version", "")).isdigit() else None
+    version = bounded_int(form.get("version"), low=0, high=MAX_VERSION)
     return _action(
         reports.return_report,
         request,
