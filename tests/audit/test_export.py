@@ -207,4 +207,5 @@ def test_only_the_city_office_may_download_the_trail(login, trail):
 
 def test_bad_filters_are_refused_in_chinese(client):
     resp = client.get("/admin/audit.csv?start=yesterday")
-    assert resp.status_code == 422 and "start填写有误。" in resp.text
+    # Named by its label, never by its name in the query (it was "start填写有误。").
+    assert resp.status_code == 422 and "起始日期填写有误。" in resp.text
