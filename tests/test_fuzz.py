@@ -33,6 +33,7 @@ CORPUS: list[tuple[str, object]] = [
     ("-2^63-1", "-9223372036854775809"),
     ("10^20", "99999999999999999999"),
     ("-1", "-1"),
+    ("superscript digit", "²"),  # str.isdigit() says yes, int() refuses it
     ("0", "0"),
     ("NaN", "NaN"),
     ("Infinity", "Infinity"),

@@ -18,6 +18,7 @@ from app.core import sheets
 from app.core.db import SessionDep
 from app.core.errors import Invalid
 from app.core.i18n import _
+from app.core.inputs import MAX_PAGE, bounded_int
 from app.core.templating import is_htmx, render
 from app.dashboard import charts
 from app.geo import service as geo
@@ -131,9 +132,10 @@ def _page_number(text: str | None) -> int:
     """The page asked for: a whole number from 1 (a page past the last shows the last)."""
     if not text:
         return 1
-    if not text.isdigit() or len(text) > 6 or int(text) < 1:
+    page = bounded_int(text, low=1, high=MAX_PAGE)
+    if page is None:
         raise Invalid({"page": _("The page number must be a whole number from 1.")})
-    return int(text)
+    return page
 
 
 def _page_url(base: str, chosen: dict[str, str], page: int) -> str:

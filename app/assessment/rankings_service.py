@@ -12,6 +12,7 @@ from app.assessment import service as assessment
 from app.assessment.models import Period
 from app.core.errors import Invalid
 from app.core.i18n import N_, _
+from app.core.inputs import is_id
 from app.framework.models import Aspect, Tier
 from app.geo import service as geo
 from app.geo.models import Area, Park, ParkKind, PilotLevel
@@ -63,8 +64,8 @@ def aspects(*, session: Session, framework_id: int | None) -> list[Aspect]:
 
 
 def _aspect(session: Session, by: str, choices: list[Aspect]) -> Aspect | None:
-    # A database id has at most a few digits; a longer number cannot be one (nor fit a query).
-    if not by.isdigit() or len(by) > 12:
+    # A longer number cannot be an id (nor fit a query); "²" is a digit to isdigit, not to int.
+    if not is_id(by):
         return None
     wanted = int(by)
     found = next((a for a in choices if a.id == wanted), None)

@@ -175,3 +175,12 @@ def test_a_bad_filter_is_named_by_its_label_never_its_name(login):
     assert resp.status_code == 422
     assert "区必须是数字" in text and "园区不能大于 999999999" in text
     assert "district" not in text and "radar" not in text
+
+
+@pytest.mark.parametrize("query", ["page=²", "by=²", f"page={HUGE}"])
+def test_rankings_read_only_ascii_digits(login, query):
+    # "²" passed str.isdigit() and then failed int(): a 500.
+    resp = login("city_admin").get(f"/rankings?{query}")
+    assert resp.status_code in (200, 422)
+    if query.startswith("page"):
+        assert resp.status_code == 422 and "页码" in _message(resp)
