@@ -11,7 +11,7 @@ from app.accounts import service as accounts
 from app.accounts.deps import ANON_CSRF_COOKIE, SESSION_COOKIE, Who, allowed, client_address
 from app.accounts.models import ROLE_LABELS, User
 from app.audit import service as audit
-from app.core import permissions
+from app.core import permissions, privacy
 from app.core.db import SessionDep, begin_writing, reads_first
 from app.core.errors import Invalid
 from app.core.i18n import _
@@ -204,10 +204,15 @@ def _liaison_choices(session, who) -> list[Liaison]:
 
 
 def _form_context(session, who, **extra) -> dict:
+    liaisons = _liaison_choices(session, who)
     return {
         "roles": ROLE_LABELS,
         "places": _place_choices(session, who),
-        "liaisons": _liaison_choices(session, who),
+        "liaisons": liaisons,
+        # Offices pick a liaison by name; the number only tells namesakes apart, masked.
+        "liaison_mobiles": {
+            li.id: privacy.shown(who, li.mobile, park_id=li.park_id) for li in liaisons
+        },
         "errors": {},
         "form": {},
         **extra,

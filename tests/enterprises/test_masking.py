@@ -155,3 +155,12 @@ def test_the_grid_and_park_pages_mask_the_grid_liaison_the_same_way(login, sessi
     district = login("district_liangxi").get(f"/parks/{park.id}").text
     assert not any(p.mobile in district for p in people)
     assert all(mask(p.mobile) in district for p in people) and "显示完整号码" in district
+
+
+def test_the_user_form_masks_the_liaisons_it_offers(login, session, grids):
+    # The city office picks a grid liaison for a new account by name: the numbers beside
+    # the names are masked like everywhere outside the liaison's own park.
+    people = [session.get(Liaison, g.liaison_id) for g in (grids["own"], grids["other"])]
+    page = login("city_admin").get("/admin/users/new").text
+    assert all(f"{p.name} {mask(p.mobile)}" in page for p in people)
+    assert not any(p.mobile in page for p in people)
