@@ -180,7 +180,9 @@ async def clean_request(request: Request) -> None:
     for name, value in values:
         if bad_character(value, multiline=True) is not None:
             label = request_labels(request.scope.get("route")).get(name)
-            label = label or (FORM_LABELS.get(name) and _(FORM_LABELS[name]))
+            # Per-row fields (note_12, value_12) are named by their kind.
+            kind = FORM_LABELS.get(name) or FORM_LABELS.get(re.sub(r"_[0-9]+$", "", name))
+            label = label or (kind and _(kind))
             label = label or _("A value of the request")
             errors.setdefault(name, label + _("may not contain control characters."))
     if errors:

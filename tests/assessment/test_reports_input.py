@@ -56,3 +56,12 @@ def test_a_version_or_indicator_beyond_any_row_is_a_422(login, session, q4, huax
         files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
     )
     assert resp.status_code == 422 and "指标" in resp.text
+
+
+def test_a_value_note_with_a_nul_is_refused_naming_it(login, session, q4, huaxia):
+    form = _values_form(session, q4)
+    first = _reported(session, q4)[0]
+    form[f"note_{first.id}"] = "来源\x00统计局"
+    resp = login("park_huaxia").post(_url(huaxia, q4), data=form)
+    assert resp.status_code == 422 and "说明不能包含控制字符" in resp.text
+    assert session.exec(select(IndicatorValue).where(IndicatorValue.period_id == q4.id)).all() == []
