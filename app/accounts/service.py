@@ -27,6 +27,7 @@ from app.core.config import Settings
 from app.core.errors import Invalid
 from app.core.forms import parse
 from app.core.i18n import _, gettext
+from app.core.inputs import is_id
 from app.core.permissions import Principal
 from app.core.security import (
     MIN_PASSWORD_LENGTH,
@@ -129,13 +130,18 @@ def _places(session: Session, who: Principal, role: Role, scope: list[str]) -> l
     places: list[UserScope] = []
     for token in dict.fromkeys(scope):
         k, _sep, raw = token.partition(":")
-        if k != kind or not raw.isdigit():
+        if k != kind or not raw.isascii() or not raw.isdigit():
             raise Invalid({"scope": _("This role's scope is not that kind of place.")})
-        obj = session.exec(
-            permissions.restrict(
-                select(MODELS[k]).where(MODELS[k].id == int(raw)), who, "admin", MODELS[k]
-            )
-        ).first()
+        # A number too long to be any place's id is no place the administrator has.
+        obj = (
+            None
+            if not is_id(raw)
+            else session.exec(
+                permissions.restrict(
+                    select(MODELS[k]).where(MODELS[k].id == int(raw)), who, "admin", MODELS[k]
+                )
+            ).first()
+        )
         if obj is None:
             raise Invalid({"scope": _("The scope is outside what you administer.")})
         if levels and obj.level not in levels:

@@ -82,6 +82,9 @@ def test_district_office_administers_only_its_district(login, session):
         ({"role": "emperor"}, "role", "角色的取值不在可选范围内"),
         ({"password": "12345678"}, "password", "过于常见"),
         ({"role": "district_office"}, "scope", "不能是这一类对象"),
+        # A number no id can be (it was a 500 on PostgreSQL), and digits int() refuses.
+        ({"scope": "park:99999999999999999999"}, "scope", "超出"),
+        ({"scope": "park:²"}, "scope", "不能是这一类对象"),
     ],
 )
 def test_bad_user_input_names_the_field_and_saves_nothing(login, session, change, field, message):
