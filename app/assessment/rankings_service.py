@@ -226,6 +226,18 @@ def _district_rows(res: assessment.PeriodResults, aspect: Aspect | None) -> list
     return [DistrictRow(d, d.score, d.rank, d.previous_rank) for d in found]
 
 
+def _query(filters: Filters) -> assessment.ParkQuery:
+    """The league table's rows these filters keep (no points per indicator: not shown)."""
+    return assessment.ParkQuery(
+        district_id=filters.district.id if filters.district else None,
+        kind=filters.kind,
+        pilot=filters.pilot,
+        search=filters.search,
+        aspect=filters.aspect,
+        with_points=False,
+    )
+
+
 def rankings(
     *,
     session: Session,
@@ -241,14 +253,7 @@ def rankings(
     district. The district table is the whole city's, whatever the filters.
     """
     res = assessment.results(session=session, period=period)
-    query = assessment.ParkQuery(
-        district_id=filters.district.id if filters.district else None,
-        kind=filters.kind,
-        pilot=filters.pilot,
-        search=filters.search,
-        aspect=filters.aspect,
-        with_points=False,
-    )
+    query = _query(filters)
     matched = res.count(query)
     if per_page:
         page = min(max(page, 1), max(1, -(-matched // per_page)))
@@ -274,14 +279,7 @@ def top(
     *, res: assessment.PeriodResults, filters: Filters, n: int, own: Iterable[int] = ()
 ) -> list[ParkRow]:
     """The first n parks the filters keep, and the reader's own parks below them."""
-    query = assessment.ParkQuery(
-        district_id=filters.district.id if filters.district else None,
-        kind=filters.kind,
-        pilot=filters.pilot,
-        search=filters.search,
-        aspect=filters.aspect,
-        with_points=False,
-    )
+    query = _query(filters)
     rows = res.parks(replace(query, limit=n))
     shown = {r.park.id for r in rows}
     mine = tuple(sorted(set(own) - shown))[:n]

@@ -178,19 +178,7 @@ def _statements(engine: Engine, username: str) -> dict[str, int]:
     with TestClient(app) as client:
         log_in(client, username, DEMO_PASSWORD)
         for name, path in pages.items():
-            client.get(path)  # once to warm what is cached per process
-            n = 0
-
-            def count(*_args):
-                nonlocal n
-                n += 1
-
-            event.listen(engine, "before_cursor_execute", count)
-            try:
-                assert client.get(path).status_code == 200, path
-            finally:
-                event.remove(engine, "before_cursor_execute", count)
-            counted[name] = n
+            counted[name] = _statements_of(client, engine, path)
     return counted
 
 
@@ -203,19 +191,21 @@ def test_statements_per_page_do_not_grow_with_the_parks(provinces, username):
     assert max(small.values()) <= 64
 
 
-def _statements_of(client, connection, path: str) -> int:
-    client.get(path)  # once to warm what is cached per process
+def _statements_of(client, target, path: str) -> int:
+    """The SQL statements sent on `target` (an engine or a connection) for one GET of
+    `path`, asked once before to warm what is cached per process."""
+    client.get(path)
     n = 0
 
     def count(*_args):
         nonlocal n
         n += 1
 
-    event.listen(connection, "before_cursor_execute", count)
+    event.listen(target, "before_cursor_execute", count)
     try:
         assert client.get(path).status_code == 200, path
     finally:
-        event.remove(connection, "before_cursor_execute", count)
+        event.remove(target, "before_cursor_execute", count)
     return n
 
 
