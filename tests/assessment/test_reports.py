@@ -291,7 +291,8 @@ def test_evidence_out_of_scope_is_404(login, session, q4, huaxia, app, tmp_path)
         },
     )
     assert (
-        login("huishan_office", "Huishan-office-2026-kept").get(f"/evidence/{ev.id}").status_code == 404
+        login("huishan_office", "Huishan-office-2026-kept").get(f"/evidence/{ev.id}").status_code
+        == 404
     )
 
 
