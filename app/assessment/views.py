@@ -19,7 +19,7 @@ from app.core.db import SessionDep
 from app.core.errors import Invalid, NotFound
 from app.core.forms import PostedForm, fields
 from app.core.i18n import N_
-from app.core.inputs import MAX_VERSION, bounded_int
+from app.core.inputs import MAX_VERSION, bounded_int, is_id
 from app.core.params import FormVersion, PeriodLabel, YearPath, form_id
 from app.core.templating import LOCAL_TZ, render
 from app.core.types import utcnow
@@ -140,7 +140,7 @@ def report_return(
     comments = {
         int(k.removeprefix("comment_")): str(v)
         for k, v in form.items()
-        if k.startswith("comment_") and k.removeprefix("comment_").isdigit()
+        if k.startswith("comment_") and is_id(k.removeprefix("comment_"))
     }
     version = bounded_int(form.get("version"), low=0, high=MAX_VERSION)
     return _action(

@@ -28,6 +28,7 @@ from app.audit.models import AuditAction, AuditLog
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import parse
 from app.core.i18n import _
+from app.core.inputs import is_id
 from app.core.permissions import Principal
 from app.framework import defaults
 from app.framework.models import (
@@ -605,7 +606,7 @@ def _read(
     out = _Parsed()
     for i, row in enumerate(rows):
         raw_id = str(row.get("id", "") or "").strip()
-        row_id = int(raw_id) if raw_id.isdigit() else None
+        row_id = int(raw_id) if is_id(raw_id) else None
         if raw_id and (row_id is None or row_id not in stored):
             # A row from another framework, or one deleted since the page was loaded.
             out.errors[f"rows-{i}-id"] = _("{row} no longer exists; reload the page.").format(

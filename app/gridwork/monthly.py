@@ -15,6 +15,7 @@ from app.core.db import SessionDep
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import PostedForm, fields
 from app.core.i18n import N_, gettext
+from app.core.inputs import MAX_VERSION, bounded_int
 from app.core.templating import is_htmx, render
 from app.geo import service as geo
 from app.geo.models import Grid, Park
@@ -174,7 +175,7 @@ def _after(
 def _form(posted: FormData) -> tuple[dict[str, str], int | None]:
     form = fields(posted)
     raw = form.pop("version", "")
-    return form, int(raw) if raw.isdigit() else None
+    return form, bounded_int(raw, low=0, high=MAX_VERSION)
 
 
 # ---- pages -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 
 import tests.test_permissions as perm
 from app.core.i18n import gettext
+from app.framework import service as framework_service
 from app.gridwork.demands_service import LABELS as DEMAND_LABELS
 from app.gridwork.monthly_service import NOTES_LABEL
 from app.gridwork.notices_service import LABELS as NOTICE_LABELS
@@ -184,3 +185,24 @@ def test_rankings_read_only_ascii_digits(login, query):
     assert resp.status_code in (200, 422)
     if query.startswith("page"):
         assert resp.status_code == 422 and "页码" in _message(resp)
+
+
+def test_per_row_ids_and_a_monthly_version_read_only_ascii_digits(login, session, ids):
+    # "²" passed str.isdigit() and then failed int(): each of these answered 500.
+    admin = login("city_admin")
+    framework = framework_service.for_year(session=session, year=2026)
+    aspect = framework_service.aspects(session=session, framework_id=framework.id)[0]
+    resp = admin.post(
+        f"/frameworks/{framework.id}/aspects",
+        data={"rows-0-id": "²", "rows-0-name": aspect.name},
+        follow_redirects=False,
+    )
+    assert resp.status_code == 422 and "已不存在，请刷新页面" in _message(resp)
+    # A version that is no whole number counts as none, as a missing one does: saved.
+    liaison = login("liaison_huaxia_1")
+    url = f"/grids/{ids.huaxia_grid_1}/monthly/2026-06"
+    codes = [
+        liaison.post(url, data={"version": v}, follow_redirects=False).status_code
+        for v in ("²", HUGE)
+    ]
+    assert codes == [303, 303]
