@@ -91,14 +91,11 @@ def summary(rk: rs.Rankings) -> str:
 def _figure(request: Request, rk: rs.Rankings, visible: geo.Visible) -> dict | None:
     # The first parks and the reader's own (a district office's, a park's): a chart of
     # 2,000 bars would say nothing and weigh a megabyte.
-    own = (
-        visible.parks
-        if isinstance(visible.parks, set) and len(visible.parks) <= CHART_PARKS
-        else ()
-    )
+    own = visible.parks.few(CHART_PARKS) or ()
     rows = rs.top(res=rk.results, filters=rk.filters, n=CHART_PARKS, own=own)
     if not rows:
         return None
+    visible.parks.preload(r.park.id for r in rows)
     aspect = rk.filters.aspect
     # Links are built from one URL, not one url_for per bar.
     park_url = str(request.url_for("park", park_id=0))[:-1]
@@ -176,6 +173,8 @@ def rankings_page(request: Request, session: SessionDep, who: Who, asked: AskedD
                 session=session, period=period, filters=filters, page=page, per_page=PER_PAGE
             )
             visible = geo.visible(session=session, who=who)
+            # One read of which shown parks the reader may open, not of the whole scope.
+            visible.parks.preload(r.park.id for r in rk.parks)
             chosen = _chosen(period, filters)
             context.update(
                 rk=rk,

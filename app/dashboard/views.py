@@ -158,6 +158,7 @@ def _district_part(res: assessment.PeriodResults, area, links: Links) -> dict:
     dres = res.district(area.id) if area is not None else None
     if dres is None:
         return {"dres": None}
+    links.visible.parks.preload(r.park.id for r in dres.parks)
     return {
         "dres": dres,
         "parks_figure": charts.ranking_bar(
@@ -191,15 +192,15 @@ def _parks_part(res: assessment.PeriodResults, visible: geo.Visible) -> dict:
     own: list[assessment.ParkResult] = []
     # A reader with a few parks (a district's, a park's, a liaison's) sees where they stand
     # below the leaders; a city-wide reader's own parks are the whole table.
-    if isinstance(visible.parks, set) and 0 < len(visible.parks) <= min(
-        OWN_PARKS, res.park_count - 1
-    ):
+    mine = visible.parks.few(min(OWN_PARKS, res.park_count - 1))
+    if mine:
         shown = {r.park.id for r in top}
         own = [
             r
-            for r in res.parks(assessment.ParkQuery(park_ids=tuple(sorted(visible.parks))))
+            for r in res.parks(assessment.ParkQuery(park_ids=tuple(sorted(mine))))
             if r.park.id not in shown
         ]
+    visible.parks.preload(r.park.id for r in top)
     return {"top_parks": top, "own_parks": own}
 
 

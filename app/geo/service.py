@@ -1,5 +1,6 @@
 """Operations on areas, parks and grids."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -36,30 +37,87 @@ class Everything:
     def __contains__(self, _item: object) -> bool:
         return True
 
+    def preload(self, _ids: Iterable[int]) -> None:
+        pass
+
+    def few(self, _limit: int) -> None:
+        return None
+
+
+class Scoped:
+    """The ids of one kind of place the principal may view, read only as far as a page
+    asks: a league table asks about the rows it shows, so a city-wide reader's page does
+    not read the city's 2,000 park ids to link 50 of them."""
+
+    def __init__(self, session: Session, who: Principal, model: type):
+        self._session, self._who, self._model = session, who, model
+        self._known: dict[int, bool] = {}
+        self._pending: set[int] = set()
+        self._all: set[int] | None = None
+
+    def preload(self, ids: Iterable[int]) -> None:
+        """Notes ids the page will ask about; the first question reads them all in one
+        query, so the parts of a page can each note their rows."""
+        if self._all is None:
+            self._pending.update(i for i in ids if i not in self._known)
+
+    def _resolve(self) -> None:
+        asked, self._pending = self._pending, set()
+        pk = self._model.__table__.primary_key.columns[0]  # type: ignore[attr-defined]
+        stmt = permissions.restrict(select(pk).where(pk.in_(asked)), self._who, "view", self._model)
+        seen = set(self._session.exec(stmt))
+        self._known.update((i, i in seen) for i in asked)
+
+    def few(self, limit: int) -> set[int] | None:
+        """Every id in scope when there are at most `limit`; None for more."""
+        if self._all is not None:
+            return self._all if len(self._all) <= limit else None
+        pk = self._model.__table__.primary_key.columns[0]  # type: ignore[attr-defined]
+        stmt = permissions.restrict(select(pk), self._who, "view", self._model).limit(limit + 1)
+        ids = set(self._session.exec(stmt))
+        if len(ids) > limit:
+            return None
+        self._all = ids
+        return ids
+
+    def __contains__(self, item: object) -> bool:
+        if self._all is not None:
+            return item in self._all
+        if self._pending and item not in self._known:
+            self._resolve()
+        if item in self._known:
+            return self._known[item]  # type: ignore[index]
+        # Not preloaded: one read of the whole scope rather than a query per link.
+        self._all = permissions.ids(self._session, self._who, "view", self._model)
+        return item in self._all
+
 
 class Visible:
-    """The ids of the places a principal may open, so pages link only to those. Each set
-    is read on first use: a page that links only to parks never reads the grids."""
+    """The places a principal may open, so pages link only to those. Each kind is read on
+    first use (a page that links only to parks never reads the grids), and parks and grids
+    only for the ids a page preloads."""
 
     def __init__(self, session: Session, who: Principal):
         self._session, self._who = session, who
+        self._everything = who.everything and who.can("view")
 
-    def _ids(self, model: type) -> set[int] | Everything:
-        if self._who.everything and self._who.can("view"):
-            return Everything()
-        return permissions.ids(self._session, self._who, "view", model)
+    def _scoped(self, model: type) -> Scoped | Everything:
+        return Everything() if self._everything else Scoped(self._session, self._who, model)
 
     @cached_property
     def districts(self) -> set[int] | Everything:
-        return self._ids(Area)
+        # A principal's districts are its area ids, known without a query.
+        if self._everything:
+            return Everything()
+        return permissions.ids(self._session, self._who, "view", Area)
 
     @cached_property
-    def parks(self) -> set[int] | Everything:
-        return self._ids(Park)
+    def parks(self) -> Scoped | Everything:
+        return self._scoped(Park)
 
     @cached_property
-    def grids(self) -> set[int] | Everything:
-        return self._ids(Grid)
+    def grids(self) -> Scoped | Everything:
+        return self._scoped(Grid)
 
 
 def visible(*, session: Session, who: Principal) -> Visible:

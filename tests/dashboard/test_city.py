@@ -360,6 +360,7 @@ def test_the_overview_reads_in_a_fixed_number_of_queries(admin, connection, sess
     finally:
         event.remove(connection, "before_cursor_execute", count)
     # Grouped queries only (about 40 today, most of them the period's results): a query per
-    # park, district or indicator would add 15, 8 or 12 more.
+    # park, district or indicator would add 15, 8 or 12 more. The drill-down's own reads
+    # (its district, park, their results, which of its parks the reader may open) are 9.
     assert plain <= 50, plain
-    assert drilled <= plain + 8, (plain, drilled)
+    assert drilled <= plain + 9, (plain, drilled)

@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
-from app.accounts.service import DEMO_PASSWORD
+from app.accounts.models import User
+from app.accounts.service import DEMO_PASSWORD, principal
 from app.assessment import scores, scoring
 from app.assessment.models import Period
 from app.core import db
@@ -24,6 +25,7 @@ from app.core.config import Settings
 from app.core.migrate import upgrade
 from app.demo import scale
 from app.framework.models import Aspect
+from app.geo import service as geo
 from app.geo.models import Area, AreaLevel, Grid, Park
 from app.main import create_app
 from tests.helpers import log_in, own_database
@@ -222,3 +224,39 @@ def test_a_park_page_reads_as_much_under_a_street_as_under_its_district(login, s
             _statements_of(client, connection, page.format(id=p.id)) for p in (street, district)
         )
         assert deep == shallow, page
+
+
+def test_a_league_table_reads_which_of_its_rows_link_not_the_whole_scope(session, connection):
+    # 梁溪区's office may open its own parks only. Its page asks about the rows it shows:
+    # one query with their ids, however many parks the city has.
+    office = principal(
+        session=session,
+        user=session.exec(select(User).where(User.username == "district_liangxi")).one(),
+    )
+    parks = {p.name: p.id for p in session.exec(select(Park))}
+    own, other = parks["无锡华夏家居港"], parks["江阴高新区生物医药产业园"]
+    sent: list[tuple[str, object]] = []
+
+    def note(_conn, _cursor, statement, parameters, *_args):
+        sent.append((statement, parameters))
+
+    visible = geo.visible(session=session, who=office)
+    visible.parks.preload([own, other])
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        answers = (own in visible.parks, other in visible.parks)
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+    assert answers == (True, False)
+    assert len(sent) == 1
+    assert sorted(p for p in sent[0][1] if p in (own, other)) == sorted([own, other])
+
+    # Asked about a park it was not told of, it reads the whole scope once.
+    unknown = geo.visible(session=session, who=office)
+    assert [own in unknown.parks, other in unknown.parks] == [True, False]
+    # 梁溪区's two parks are few enough to be listed whole, but not within one.
+    assert geo.visible(session=session, who=office).parks.few(2) == {
+        parks["无锡华夏家居港"],
+        parks["无锡盛阳食品城"],
+    }
+    assert geo.visible(session=session, who=office).parks.few(1) is None
