@@ -91,11 +91,13 @@ def summary(rk: rs.Rankings) -> str:
 def _figure(request: Request, rk: rs.Rankings, visible: geo.Visible) -> dict | None:
     # The first parks and the reader's own (a district office's, a park's): a chart of
     # 2,000 bars would say nothing and weigh a megabyte.
+    first = rs.top(res=rk.results, filters=rk.filters, n=CHART_PARKS)
+    visible.parks.preload(r.park.id for r in first)
+    # One statement answers both: the reader's parks, when few, and which bars link.
     own = visible.parks.few(CHART_PARKS) or ()
-    rows = rs.top(res=rk.results, filters=rk.filters, n=CHART_PARKS, own=own)
+    rows = rs.top(res=rk.results, filters=rk.filters, n=CHART_PARKS, own=own, first=first)
     if not rows:
         return None
-    visible.parks.preload(r.park.id for r in rows)
     aspect = rk.filters.aspect
     # Links are built from one URL, not one url_for per bar.
     park_url = str(request.url_for("park", park_id=0))[:-1]

@@ -276,13 +276,25 @@ def rankings(
 
 
 def top(
-    *, res: assessment.PeriodResults, filters: Filters, n: int, own: Iterable[int] = ()
+    *,
+    res: assessment.PeriodResults,
+    filters: Filters,
+    n: int,
+    own: Iterable[int] = (),
+    first: list[ParkRow] | None = None,
 ) -> list[ParkRow]:
-    """The first n parks the filters keep, and the reader's own parks below them."""
+    """The first n parks the filters keep (or `first`, read before), and the reader's own
+    parks below them."""
     query = _query(filters)
-    rows = res.parks(replace(query, limit=n))
+    rows = (
+        first
+        if first is not None
+        else [_park_row(r, filters.aspect) for r in res.parks(replace(query, limit=n))]
+    )
     shown = {r.park.id for r in rows}
     mine = tuple(sorted(set(own) - shown))[:n]
     if mine:
-        rows += res.parks(replace(query, park_ids=mine))
-    return [_park_row(r, filters.aspect) for r in rows]
+        rows = rows + [
+            _park_row(r, filters.aspect) for r in res.parks(replace(query, park_ids=mine))
+        ]
+    return rows

@@ -192,6 +192,8 @@ def _parks_part(res: assessment.PeriodResults, visible: geo.Visible) -> dict:
     own: list[assessment.ParkResult] = []
     # A reader with a few parks (a district's, a park's, a liaison's) sees where they stand
     # below the leaders; a city-wide reader's own parks are the whole table.
+    # Noted first, so that one statement answers which of them link and the reader's own.
+    visible.parks.preload(r.park.id for r in top)
     mine = visible.parks.few(min(OWN_PARKS, res.park_count - 1))
     if mine:
         shown = {r.park.id for r in top}
@@ -200,7 +202,6 @@ def _parks_part(res: assessment.PeriodResults, visible: geo.Visible) -> dict:
             for r in res.parks(assessment.ParkQuery(park_ids=tuple(sorted(mine))))
             if r.park.id not in shown
         ]
-    visible.parks.preload(r.park.id for r in top)
     return {"top_parks": top, "own_parks": own}
 
 

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from sqlalchemy import literal
+from sqlalchemy import literal, union_all
 from sqlmodel import Session, col, func, select
 
 from app.core import permissions
@@ -69,16 +69,26 @@ class Scoped:
         self._known.update((i, i in seen) for i in asked)
 
     def few(self, limit: int) -> set[int] | None:
-        """Every id in scope when there are at most `limit`; None for more."""
+        """Every id in scope when there are at most `limit`; None for more. The ids noted
+        by `preload` are answered in the same statement, so a page reads as many
+        statements for a scope of 3 parks as for one of 2,000."""
         if self._all is not None:
             return self._all if len(self._all) <= limit else None
         pk = self._model.__table__.primary_key.columns[0]  # type: ignore[attr-defined]
-        stmt = permissions.restrict(select(pk), self._who, "view", self._model).limit(limit + 1)
-        ids = set(self._session.exec(stmt))
-        if len(ids) > limit:
-            return None
-        self._all = ids
-        return ids
+        scoped = permissions.restrict(select(pk), self._who, "view", self._model)
+        first = scoped.limit(limit + 1).subquery()
+        parts = [select(first.c[0], literal(True).label("listed"))]
+        asked, self._pending = self._pending, set()
+        if asked:
+            parts.append(scoped.add_columns(literal(False)).where(pk.in_(asked)))
+        rows = self._session.exec(union_all(*parts) if len(parts) > 1 else parts[0]).all()
+        listed = {i for i, whole in rows if whole}
+        if len(listed) <= limit:
+            self._all = listed
+            return listed
+        seen = {i for i, whole in rows if not whole}
+        self._known.update((i, i in seen) for i in asked)
+        return None
 
     def __contains__(self, item: object) -> bool:
         if self._all is not None:

@@ -184,7 +184,7 @@ def _statements(engine: Engine, username: str) -> dict[str, int]:
     return counted
 
 
-@pytest.mark.parametrize("username", ["province_admin", "district_liangxi"])
+@pytest.mark.parametrize("username", ["province_admin", "leader", "district_liangxi"])
 def test_statements_per_page_do_not_grow_with_the_parks(provinces, username):
     small, big = (_statements(provinces[n], username) for n in SIZES)
     assert small == big
