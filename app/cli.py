@@ -18,7 +18,7 @@ def migrate() -> None:
 
     from sqlmodel import Session
 
-    from app.assessment import scores
+    from app.assessment.results import scores
     from app.core.migrate import upgrade
 
     engine = get_engine()

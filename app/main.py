@@ -18,9 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.accounts import service as accounts_service
 from app.accounts import views as accounts_views
 from app.accounts.deps import LoginRequired, Who, csrf_protect
-from app.assessment import api as assessment_api
-from app.assessment import rankings as assessment_rankings
-from app.assessment import views as assessment_views
+from app.assessment.rankings import api as assessment_api
+from app.assessment.rankings import views as assessment_rankings
+from app.assessment.reports import views as assessment_views
 from app.audit import views as audit_views
 from app.core.assets import DAY, PLOTLY_URL, VENDOR, Precompressed, plotly_directory
 from app.core.cache import Versioned
@@ -32,19 +32,18 @@ from app.core.i18n import _
 from app.core.params import clean_request, request_labels, typed_ids
 from app.core.security import new_nonce, security_headers
 from app.core.templating import is_htmx, render
-from app.dashboard import district as dashboard_district
-from app.dashboard import exports as dashboard_exports
-from app.dashboard import park as dashboard_park
-from app.dashboard import screen as dashboard_screen
-from app.dashboard import views as dashboard_views
+from app.dashboard.city import views as dashboard_views
+from app.dashboard.district import views as dashboard_district
+from app.dashboard.park import views as dashboard_park
+from app.dashboard.screen import views as dashboard_screen
 from app.enterprises import views as enterprises_views
 from app.framework import views as framework_views
 from app.geo import api as geo_api
-from app.gridwork import api as gridwork_api
-from app.gridwork import demands as gridwork_demands
-from app.gridwork import monthly as gridwork_monthly
-from app.gridwork import notices as gridwork_notices
-from app.gridwork import views as gridwork_views
+from app.gridwork.demands import views as gridwork_demands
+from app.gridwork.grids import api as gridwork_api
+from app.gridwork.grids import views as gridwork_views
+from app.gridwork.monthly import views as gridwork_monthly
+from app.gridwork.notices import views as gridwork_notices
 from app.imports import service as imports_service
 from app.imports import views as imports_views
 
@@ -78,7 +77,6 @@ ROUTERS = (
     dashboard_district.router,
     dashboard_park.router,
     dashboard_screen.router,
-    dashboard_exports.router,
     assessment_views.router,
     assessment_rankings.router,
     framework_views.router,

@@ -27,7 +27,7 @@ from app.audit.models import AuditLog
 from app.core.db import get_session
 from app.geo.models import Grid, Park
 from app.gridwork.models import MonthlyReport
-from app.gridwork.monthly_service import this_month
+from app.gridwork.monthly.service import this_month
 from app.main import create_app
 from tests.helpers import serving, serving_process
 

@@ -38,8 +38,8 @@ def test_upgrading_a_database_with_scores_stores_them_again(private_db_url):
     # new columns cannot be guessed) and `parkgrid migrate` stores them again, the same.
     from sqlmodel import Session, select
 
-    from app.assessment import scores
     from app.assessment.models import Score
+    from app.assessment.results import scores
     from tests.helpers import demo_database
 
     engine = demo_database(private_db_url)

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from app.accounts.deps import Who, allowed
 from app.accounts.models import User
 from app.audit import service as audit
-from app.audit.downloads import DownloadDep
+from app.audit.deps import DownloadDep
 from app.audit.models import AUDIT_ACTION_LABELS
 from app.core import sheets
 from app.core.db import SessionDep

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import HTTPException, Query
 
-from app.assessment import scoring
-from app.assessment import service as assessment
+from app.assessment.results import scoring
+from app.assessment.results import service as assessment
 from app.core.i18n import _
 
 PeriodParam = Annotated[str | None, Query(alias="period", max_length=7)]

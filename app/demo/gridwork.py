@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
-from app.assessment.calendar import add_working_days
+from app.core.calendar import add_working_days
 from app.geo.models import Grid, Park
 from app.gridwork.models import (
     Demand,

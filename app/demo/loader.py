@@ -8,9 +8,9 @@ from sqlmodel import Session, select
 from stdnum.cn import uscc
 
 from app.accounts import service as accounts_service
-from app.assessment import measures, scores
-from app.assessment.calendar import default_deadline
 from app.assessment.models import IndicatorValue, ParkReport, Period, ReportState, ValueOrigin
+from app.assessment.results import measures, scores
+from app.core.calendar import default_deadline
 from app.core.templating import LOCAL_TZ
 from app.demo import data
 from app.demo.data import ParkDef, Story

@@ -21,9 +21,9 @@ from sqlmodel import Session, SQLModel, func, select
 
 from app.accounts.models import Role, User, UserScope
 from app.accounts.service import DEMO_PASSWORD
-from app.assessment import measures, scores
-from app.assessment.calendar import default_deadline
 from app.assessment.models import IndicatorValue, ParkReport, Period, ReportState, ValueOrigin
+from app.assessment.results import measures, scores
+from app.core.calendar import default_deadline
 from app.core.security import passwords
 from app.core.templating import LOCAL_TZ
 from app.demo import data, loader

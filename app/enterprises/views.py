@@ -19,7 +19,7 @@ from app.core.i18n import N_, _, gettext
 from app.core.params import query_id
 from app.core.permissions import Principal
 from app.core.templating import env, is_htmx, render
-from app.enterprises import roster_service as roster
+from app.enterprises import service as roster
 from app.enterprises.models import (
     OWNERSHIP_LABELS,
     REFORM_TYPE_LABELS,

@@ -11,10 +11,6 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
 
-# Whether a framework is locked, and which periods follow a new version, are facts about
-# the assessment's tables: the framework service reads them, moves a period's draft values
-# over to a new version, and has the assessment rescore the periods a change affects.
-from app.assessment import scores
 from app.assessment.models import (
     AdjustmentCount,
     IndicatorValue,
@@ -23,6 +19,11 @@ from app.assessment.models import (
     ReportState,
     YearPublication,
 )
+
+# Whether a framework is locked, and which periods follow a new version, are facts about
+# the assessment's tables: the framework service reads them, moves a period's draft values
+# over to a new version, and has the assessment rescore the periods a change affects.
+from app.assessment.results import scores
 from app.audit import service as audit
 from app.audit.models import AuditAction, AuditLog
 from app.core.errors import Conflict, Invalid, NotFound

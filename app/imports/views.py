@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from app.accounts.deps import Who, allowed
-from app.audit.downloads import DownloadDep
+from app.audit.deps import DownloadDep
 from app.core import permissions, sheets
 from app.core.db import SessionDep
 from app.core.errors import NotFound

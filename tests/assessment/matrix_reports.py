@@ -2,8 +2,8 @@
 
 from sqlmodel import col, select
 
-from app.assessment.evidence import path_of
 from app.assessment.models import Evidence, IndicatorValue, Period, ValueOrigin
+from app.assessment.reports.evidence import path_of
 from app.core.config import Settings
 from app.geo.models import Park
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from app.assessment.calendar import (
+from app.core.calendar import (
     add_working_days,
     default_deadline,
     quarter_end,

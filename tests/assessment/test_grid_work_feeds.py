@@ -6,14 +6,15 @@ from sqlmodel import col, select
 
 from app.accounts import service as accounts
 from app.accounts.models import User
-from app.assessment import reports
-from app.assessment.calendar import default_deadline
 from app.assessment.models import IndicatorValue, Period, ValueOrigin
+from app.assessment.reports import service as reports
+from app.core.calendar import default_deadline
 from app.enterprises import service as roster
 from app.framework import service as framework_service
 from app.geo.models import Grid, Park
-from app.gridwork import demands_service, monthly_service
-from app.gridwork.monthly_service import Month
+from app.gridwork.demands import service as demands_service
+from app.gridwork.monthly import service as monthly_service
+from app.gridwork.monthly.service import Month
 
 
 def _who(session, username):

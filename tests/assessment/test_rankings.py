@@ -5,8 +5,8 @@ import re
 import pytest
 from sqlmodel import select
 
-from app.assessment import scores, scoring
-from app.assessment import service as assessment
+from app.assessment.results import scores, scoring
+from app.assessment.results import service as assessment
 from app.core.i18n import gettext
 from app.framework.models import Aspect
 from app.geo.models import (

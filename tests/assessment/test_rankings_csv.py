@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import pytest
 from sqlmodel import select
 
-from app.assessment import service as assessment
+from app.assessment.results import service as assessment
 from app.framework.models import Aspect
 from app.geo.models import Area
 from tests.helpers import table_rows

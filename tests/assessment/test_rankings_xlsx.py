@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from app.assessment import service as assessment
+from app.assessment.results import service as assessment
 from app.framework.models import Aspect
 from app.geo.models import Area
 from tests.helpers import table_rows
@@ -143,8 +143,9 @@ def test_a_liaison_may_export_too(login):
 
 
 def test_a_download_is_made_again_only_when_the_results_change(client, session, monkeypatch):
-    from app.assessment import rankings, scores
     from app.assessment.models import IndicatorValue, ValueOrigin
+    from app.assessment.rankings import views as rankings
+    from app.assessment.results import scores
 
     made = []
     workbook = rankings.xlsx.workbook

@@ -6,8 +6,6 @@ import re
 import pytest
 from sqlmodel import col, select
 
-from app.assessment import scores
-from app.assessment.calendar import default_deadline
 from app.assessment.models import (
     Evidence,
     IndicatorValue,
@@ -17,7 +15,9 @@ from app.assessment.models import (
     Score,
     ValueOrigin,
 )
+from app.assessment.results import scores
 from app.audit.models import AuditLog
+from app.core.calendar import default_deadline
 from app.framework import service as framework_service
 from app.framework.models import Indicator
 from app.geo.models import Park
@@ -44,7 +44,7 @@ def huaxia(session) -> Park:
 
 
 def _reported(session, period) -> list[Indicator]:
-    from app.assessment import measures
+    from app.assessment.results import measures
 
     inds = session.exec(
         select(Indicator)

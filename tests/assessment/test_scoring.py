@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.assessment import scoring
-from app.assessment.scoring import Rule
+from app.assessment.results import scoring
+from app.assessment.results.scoring import Rule
 from app.framework.defaults import INDICATORS, TIERS
 from app.framework.models import ScoringRule
 

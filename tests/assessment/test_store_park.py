@@ -2,7 +2,6 @@
 
 from sqlmodel import col, select
 
-from app.assessment import scores
 from app.assessment.models import (
     AspectScore,
     DistrictAspectScore,
@@ -12,6 +11,7 @@ from app.assessment.models import (
     Score,
     ValueOrigin,
 )
+from app.assessment.results import scores
 from app.geo.models import Park
 
 

@@ -117,7 +117,7 @@ def main() -> None:
     from app.core.permissions import system
     from app.demo.loader import load_demo
     from app.geo.models import Grid, Park
-    from app.gridwork import service as gridwork
+    from app.gridwork.grids import service as gridwork
 
     folder = tempfile.mkdtemp(prefix="parkgrid-bench-")
     url = args.url or f"sqlite:///{Path(folder) / 'bench.db'}"

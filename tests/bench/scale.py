@@ -336,8 +336,8 @@ def page_figures(client, counter: Counter, engine, paths: dict[str, str], runs: 
 
 def recompute(engine) -> dict:
     """Seconds of scores.store per quarter of the latest year, and of one park's store_park."""
-    from app.assessment import scores
     from app.assessment.models import Period, Score
+    from app.assessment.results import scores
 
     out: dict = {}
     with Session(engine) as s:

@@ -6,7 +6,7 @@ from datetime import date
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, col, select
 
-from app.assessment.calendar import add_working_days
+from app.core.calendar import add_working_days
 from app.core.templating import LOCAL_TZ
 from app.core.types import utcnow
 from app.geo.models import Grid, Park

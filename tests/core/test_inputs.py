@@ -14,9 +14,9 @@ import pytest
 import tests.test_permissions as perm
 from app.core.i18n import gettext
 from app.framework import service as framework_service
-from app.gridwork.demands_service import LABELS as DEMAND_LABELS
-from app.gridwork.monthly_service import NOTES_LABEL
-from app.gridwork.notices_service import LABELS as NOTICE_LABELS
+from app.gridwork.demands.service import LABELS as DEMAND_LABELS
+from app.gridwork.monthly.service import NOTES_LABEL
+from app.gridwork.notices.service import LABELS as NOTICE_LABELS
 
 ids = perm.ids  # the matrix's fixture: the demo's parks, grids and users
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import col, func, select
 
-from app.assessment import service as assessment
 from app.assessment.models import DistrictScore, ParkReport, Period, Score
+from app.assessment.results import service as assessment
 from app.core.templating import LOCAL_TZ
 from app.enterprises.models import Enterprise
 from app.framework.models import Aspect, Indicator

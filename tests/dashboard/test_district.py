@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import col, func, select
 
-from app.assessment import service as assessment
 from app.assessment.models import Evidence, IndicatorValue, ParkReport, Period, ReportState
+from app.assessment.results import service as assessment
+from app.core.charts import TIER_COLOURS
 from app.core.templating import LOCAL_TZ
 from app.core.types import utcnow
-from app.dashboard.charts import TIER_COLOURS
 from app.enterprises.models import Enterprise
 from app.framework.models import Indicator
 from app.geo.models import Area, Grid, Park

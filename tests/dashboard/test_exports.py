@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import col, func, select
 
-from app.assessment import service as assessment
+from app.assessment.results import service as assessment
 from app.enterprises.models import Enterprise, Liaison
 from app.geo import service as geo
 from app.geo.models import Area, Grid, Park

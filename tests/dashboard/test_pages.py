@@ -3,7 +3,7 @@
 import pytest
 from sqlmodel import col, func, select
 
-from app.assessment import service as assessment
+from app.assessment.results import service as assessment
 from app.core.assets import PLOTLY_URL
 from app.enterprises.models import Enterprise
 from app.geo.models import Area, AreaLevel, Grid, Park

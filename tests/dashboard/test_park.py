@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import col, select
 
-from app.assessment import service as assessment
 from app.assessment.models import DistrictScore, Period, Score
-from app.dashboard.charts import TIER_COLOURS
+from app.assessment.results import service as assessment
+from app.core.charts import TIER_COLOURS
 from app.framework.models import Aspect, Indicator
 from app.geo import service as geo
 from app.geo.models import Grid, Park

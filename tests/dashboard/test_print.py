@@ -19,9 +19,9 @@ from urllib.parse import unquote
 import pytest
 from sqlmodel import col, select
 
-from app.assessment import service as assessment
 from app.assessment.models import ParkReport
-from app.assessment.scores import is_late
+from app.assessment.results import service as assessment
+from app.assessment.results.scores import is_late
 from app.dashboard import pdf
 from app.framework.models import Aspect
 from app.geo import service as geo

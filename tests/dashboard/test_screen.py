@@ -5,8 +5,8 @@ import re
 import pytest
 from sqlmodel import col, func, select
 
-from app.assessment import service as assessment
-from app.dashboard.city_charts import SCREEN_INK
+from app.assessment.results import service as assessment
+from app.dashboard.city.charts import SCREEN_INK
 from app.enterprises.models import Enterprise
 from tests.helpers import charts, kpi, table_rows
 

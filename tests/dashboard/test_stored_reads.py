@@ -18,8 +18,8 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.accounts.service import DEMO_PASSWORD, principal
-from app.assessment import scores, scoring
 from app.assessment.models import Period
+from app.assessment.results import scores, scoring
 from app.core import db
 from app.core.config import Settings
 from app.core.migrate import upgrade

@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 from stdnum.cn import uscc
 
 from app.accounts.models import User
-from app.assessment import measures
 from app.assessment.models import IndicatorValue, Period
+from app.assessment.results import measures
 from app.core.db import make_engine
 from app.core.migrate import upgrade
 from app.demo import data

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from app.accounts.models import User, UserScope
 from app.accounts.service import DEMO_PASSWORD, principal
-from app.assessment import measures
 from app.assessment.models import DistrictScore, IndicatorValue, ParkReport, Period, Score
+from app.assessment.results import measures
 from app.core import config, db
 from app.core.config import Settings
 from app.core.migrate import upgrade

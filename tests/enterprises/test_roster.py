@@ -195,7 +195,7 @@ def test_a_code_registered_by_someone_else_meanwhile_is_a_409(
     login, session, grid_a, grid_b, monkeypatch
 ):
     # Two saves racing on PostgreSQL: both pass the check, the database refuses the second.
-    from app.enterprises import roster_service
+    from app.enterprises import service as roster_service
 
     monkeypatch.setattr(roster_service, "_registered_where", lambda *a: None)
     other = an_ordinary(session, grid_b)

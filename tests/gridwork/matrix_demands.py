@@ -4,7 +4,7 @@ from sqlmodel import col, select
 
 from app.core.permissions import system
 from app.geo.models import Grid, Park
-from app.gridwork import demands_service
+from app.gridwork.demands import service as demands_service
 
 ROLES = ("city_admin", "district_liangxi", "park_huaxia", "liaison_huaxia_1", "leader")
 

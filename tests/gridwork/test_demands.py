@@ -11,7 +11,7 @@ from app.core.i18n import gettext
 from app.core.permissions import system
 from app.enterprises.models import Enterprise
 from app.geo.models import Grid, Park
-from app.gridwork import demands_service as service
+from app.gridwork.demands import service
 from app.gridwork.models import Demand, DemandState
 from tests.helpers import kpi
 

@@ -7,7 +7,7 @@ from sqlmodel import col, select
 
 from app.core.permissions import system
 from app.geo.models import Grid, Park
-from app.gridwork import demands_service as service
+from app.gridwork.demands import service
 from app.gridwork.models import Demand, DemandState
 
 WHO = system("test")

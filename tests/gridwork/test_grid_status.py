@@ -255,7 +255,7 @@ def test_a_grid_that_leaves_the_scope_during_the_save_is_not_written(session, gr
     from app.accounts import service as accounts
     from app.accounts.models import User
     from app.core.errors import Denied
-    from app.gridwork import service
+    from app.gridwork.grids import service
 
     office = accounts.principal(
         session=session,

@@ -11,7 +11,7 @@ from app.core.files import path_of
 from app.enterprises.models import Liaison
 from app.geo.models import Grid, Park
 from app.gridwork.models import MonthlyPhoto, MonthlyReport, MonthlyState
-from app.gridwork.monthly_service import this_month
+from app.gridwork.monthly.service import this_month
 
 HX = {"HX-Request": "true"}
 JPG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64

@@ -7,8 +7,8 @@ from sqlmodel import col, select
 
 from app.core.permissions import system
 from app.geo.models import Grid, Park
-from app.gridwork import monthly_service as monthly
-from app.gridwork.monthly_service import FIGURES, Month
+from app.gridwork.monthly import service as monthly
+from app.gridwork.monthly.service import FIGURES, Month
 
 TODAY = date(2026, 11, 21)
 WHO = system("test")

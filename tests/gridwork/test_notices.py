@@ -10,8 +10,8 @@ from app.accounts.models import User
 from app.audit.models import AuditAction, AuditLog
 from app.core.errors import Invalid
 from app.geo.models import Grid, Park
-from app.gridwork import notices_service
 from app.gridwork.models import Notice, NoticeAttachment, NoticeTarget
+from app.gridwork.notices import service as notices_service
 from tests.helpers import kpi, table_rows
 
 HX = {"HX-Request": "true"}

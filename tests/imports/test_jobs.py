@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from app.core import config, db
 from app.core.permissions import system
 from app.core.types import utcnow
-from app.enterprises import roster_service
+from app.enterprises import service as roster_service
 from app.enterprises.models import Enterprise, Liaison, LiaisonRole
 from app.geo.models import Grid, GridBasis, Park
 from app.imports import workers

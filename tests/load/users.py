@@ -15,7 +15,7 @@ import gevent
 from locust import FastHttpUser, between, task
 from locust.contrib.fasthttp import FastResponse as Response
 
-from app.gridwork.monthly_service import FIGURES
+from app.gridwork.monthly.service import FIGURES
 from tests.load.ledger import Ledger
 from tests.load.prepare import DISTRICT, LEADER, LIAISON, PARK_ADMIN, PASSWORD, Plan
 

@@ -1,0 +1,1 @@
+"""Rankings: district and park league tables, filtered, as pages, JSON and downloads."""

@@ -1,0 +1,1 @@
+"""The city overview: where the reform stands across the districts."""

@@ -1,0 +1,1 @@
+"""The district dashboard: its parks, the heat map, its reports and downloads."""

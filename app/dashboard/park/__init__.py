@@ -1,0 +1,1 @@
+"""The park dashboard and the printed quarterly reports."""

@@ -1,0 +1,1 @@
+"""The big screen (大屏) for a meeting-room display."""

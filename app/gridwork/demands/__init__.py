@@ -1,0 +1,1 @@
+"""Worker demands (职工诉求)."""

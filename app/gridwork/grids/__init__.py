@@ -1,0 +1,1 @@
+"""A grid's page and its status."""

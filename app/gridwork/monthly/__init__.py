@@ -1,0 +1,1 @@
+"""Monthly grid reports (网格月报)."""

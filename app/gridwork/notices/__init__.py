@@ -1,0 +1,1 @@
+"""Notices and tasks sent down to grids (上传下达)."""
