@@ -19,7 +19,7 @@ def migrate() -> None:
     from sqlmodel import Session
 
     from app.assessment.results import scores
-    from app.core.migrate import upgrade
+    from app.migrate import upgrade
 
     engine = get_engine()
     upgrade(engine)

@@ -23,9 +23,9 @@ from sqlmodel import Session
 from app.accounts.service import DEMO_PASSWORD
 from app.core.config import Settings
 from app.core.db import get_session, make_engine, request_transaction
-from app.core.migrate import upgrade
 from app.demo.loader import load_demo
 from app.main import create_app
+from app.migrate import upgrade
 from tests.helpers import log_in, own_database
 
 PG_URL = os.environ.get("PARKGRID_TEST_DATABASE_URL")

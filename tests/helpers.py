@@ -135,8 +135,8 @@ def demo_database(url: str):
     from sqlmodel import Session
 
     from app.core.db import make_engine
-    from app.core.migrate import upgrade
     from app.demo.loader import load_demo
+    from app.migrate import upgrade
 
     engine = make_engine(url)
     upgrade(engine)

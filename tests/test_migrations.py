@@ -4,7 +4,7 @@ from alembic import command
 from sqlalchemy import inspect
 
 from app.core.db import make_engine
-from app.core.migrate import alembic_config, schema_differences, upgrade
+from app.migrate import alembic_config, schema_differences, upgrade
 from app.models import metadata
 
 

@@ -667,7 +667,7 @@ def _check_revision(revision: str | None) -> bool:
     """Refuses a migration this version does not know; says whether one is still to run."""
     from alembic.script import ScriptDirectory
 
-    from app.core.migrate import alembic_config
+    from app.core.config import alembic_config
 
     script = ScriptDirectory.from_config(alembic_config())
     if revision is None:

@@ -2,10 +2,14 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_SECRET = "dev-only-not-secret"
@@ -67,3 +71,16 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def alembic_config(engine: "Engine | None" = None) -> "Config":
+    """Alembic's configuration (alembic.ini): it names no table, so core's backup can read
+    the migration scripts without the domains' models."""
+    # Imported here: every process reads the settings, few run Alembic.
+    from alembic.config import Config
+
+    cfg = Config(str(Path(ROOT) / "alembic.ini"))
+    cfg.attributes["configure_logger"] = False
+    if engine is not None:
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg

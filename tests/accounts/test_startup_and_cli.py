@@ -8,11 +8,11 @@ from app.accounts import service as accounts
 from app.accounts.models import Role, User
 from app.core import config, db
 from app.core.config import Settings
-from app.core.migrate import upgrade
 from app.core.permissions import system
 from app.core.security import passwords
 from app.demo.loader import load_demo
 from app.main import create_app
+from app.migrate import upgrade
 
 
 def test_the_demo_accounts(session):

@@ -154,8 +154,8 @@ def test_a_refusal_waits_only_briefly_for_a_busy_write_lock(private_db_url, cloc
 
     from app.core.db import make_engine, request_transaction, writer
     from app.core.errors import Denied
-    from app.core.migrate import upgrade
     from app.core.permissions import Principal, denial
+    from app.migrate import upgrade
 
     engine = make_engine(private_db_url)
     upgrade(engine)

@@ -113,11 +113,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from app.core.db import make_engine
-    from app.core.migrate import upgrade
     from app.core.permissions import system
     from app.demo.loader import load_demo
     from app.geo.models import Grid, Park
     from app.gridwork.grids import service as gridwork
+    from app.migrate import upgrade
 
     folder = tempfile.mkdtemp(prefix="parkgrid-bench-")
     url = args.url or f"sqlite:///{Path(folder) / 'bench.db'}"

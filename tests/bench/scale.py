@@ -68,7 +68,7 @@ PAGES = ("overview", "district", "park", "rankings", "screen", "rankings.xlsx")
 def _head() -> str:
     from alembic.script import ScriptDirectory
 
-    from app.core.migrate import alembic_config
+    from app.migrate import alembic_config
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -88,9 +88,9 @@ def _revision(path: Path) -> str | None:
 
 def _fill(engine, parks: int) -> float:
     """Migrates and fills the empty database of `engine`; returns the seconds it took."""
-    from app.core.migrate import upgrade
     from app.demo import scale
     from app.demo.loader import load_demo
+    from app.migrate import upgrade
 
     started = time.perf_counter()
     upgrade(engine)

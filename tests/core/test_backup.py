@@ -27,8 +27,8 @@ from app.audit.models import AuditAction, AuditLog
 from app.core import backup as backups
 from app.core import config, db, files
 from app.core.db import make_engine, writer
-from app.core.migrate import schema_differences, upgrade
 from app.demo.loader import load_demo
+from app.migrate import schema_differences, upgrade
 
 PG_URL = os.environ.get("PARKGRID_TEST_DATABASE_URL")
 ENGINE = "postgresql" if PG_URL else "sqlite"

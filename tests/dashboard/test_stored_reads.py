@@ -22,12 +22,12 @@ from app.assessment.models import Period
 from app.assessment.results import scores, scoring
 from app.core import db
 from app.core.config import Settings
-from app.core.migrate import upgrade
 from app.demo import scale
 from app.framework.models import Aspect
 from app.geo import service as geo
 from app.geo.models import Area, AreaLevel, Grid, Park
 from app.main import create_app
+from app.migrate import upgrade
 from tests.helpers import log_in, own_database
 
 # Every function through which a score, a rank or a stored result comes about.

@@ -12,13 +12,13 @@ from app.accounts.models import User
 from app.assessment.models import IndicatorValue, Period
 from app.assessment.results import measures
 from app.core.db import make_engine
-from app.core.migrate import upgrade
 from app.demo import data
 from app.demo.loader import COMPUTED_SOURCES, DemoSummary, is_empty, load_demo
 from app.enterprises.models import Enterprise, Liaison, LiaisonRole
 from app.framework import defaults
 from app.framework.models import Indicator
 from app.geo.models import Area, AreaLevel, Grid, Park
+from app.migrate import upgrade
 
 
 def _loaded(path) -> Iterator[tuple[Session, DemoSummary]]:

@@ -21,7 +21,6 @@ from app.assessment.models import DistrictScore, IndicatorValue, ParkReport, Per
 from app.assessment.results import measures
 from app.core import config, db
 from app.core.config import Settings
-from app.core.migrate import upgrade
 from app.core.security import passwords
 from app.demo import scale
 from app.demo.loader import COMPUTED_SOURCES
@@ -31,6 +30,7 @@ from app.framework import defaults
 from app.framework.models import Indicator
 from app.geo.models import Area, AreaLevel, Grid, Park
 from app.main import create_app
+from app.migrate import upgrade
 from tests.helpers import log_in, own_database
 
 PARKS = 60

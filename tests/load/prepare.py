@@ -12,11 +12,11 @@ from app.assessment.reports import service as reports
 from app.audit.models import AuditLog
 from app.core import permissions
 from app.core.db import make_engine
-from app.core.migrate import upgrade
 from app.demo.loader import load_demo
 from app.geo.models import Area, AreaLevel, Grid, Park
 from app.gridwork.models import MonthlyReport
 from app.gridwork.monthly import service as monthly_service
+from app.migrate import upgrade
 
 # The demo accounts the users log in as (README); all share the demo password.
 LEADER = "leader"

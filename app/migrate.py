@@ -1,23 +1,18 @@
-"""Bringing a database to the newest migration, and checking models against migrations."""
+"""Bringing a database to the newest migration, and checking models against migrations.
 
-from pathlib import Path
+A composition root beside app.models: comparing the schema needs every domain's tables,
+which core must not import.
+"""
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
-from app.core.config import ROOT
+from app.core.config import alembic_config
 from app.models import metadata
 
-
-def alembic_config(engine: Engine | None = None) -> Config:
-    cfg = Config(str(Path(ROOT) / "alembic.ini"))
-    cfg.attributes["configure_logger"] = False
-    if engine is not None:
-        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
-    return cfg
+__all__ = ["alembic_config", "schema_differences", "upgrade"]
 
 
 def upgrade(engine: Engine) -> None:
