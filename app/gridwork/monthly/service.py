@@ -12,7 +12,6 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -28,6 +27,7 @@ from app.core.permissions import Principal
 from app.core.templating import LOCAL_TZ
 from app.core.types import utcnow
 from app.geo.models import Grid, Park
+from app.gridwork import attachments
 from app.gridwork.models import MonthlyPhoto, MonthlyReport, MonthlyState
 
 # The figures of a month, in the order the form asks for them.
@@ -505,6 +505,32 @@ def _for_review(
     return grid, park, report
 
 
+def _reviewed(
+    session: Session,
+    who: Principal,
+    grid: Grid,
+    park: Park,
+    month: Month,
+    report: MonthlyReport,
+    **values: Any,
+) -> MonthlyReport:
+    """The park's decision on a report: its new values, one version on, audited as a change."""
+    before = audit.snapshot(report)
+    for name, value in values.items():
+        setattr(report, name, value)
+    report.version += 1
+    session.add(report)
+    audit.record(
+        session=session,
+        who=who,
+        action=AuditAction.update,
+        obj=report,
+        before=before,
+        label=_label(grid, park, month),
+    )
+    return report
+
+
 def confirm(
     *,
     session: Session,
@@ -517,20 +543,17 @@ def confirm(
     grid, park, report = _for_review(session, who, grid_id, month, version)
     if report.state is not MonthlyState.submitted:
         raise Conflict(_("Only a submitted monthly report can be confirmed."))
-    before = audit.snapshot(report)
-    report.state = MonthlyState.confirmed
-    report.confirmed_at, report.confirmed_by = utcnow(), who.display_name[:40]
-    report.version += 1
-    session.add(report)
-    audit.record(
-        session=session,
-        who=who,
-        action=AuditAction.update,
-        obj=report,
-        before=before,
-        label=_label(grid, park, month),
+    return _reviewed(
+        session,
+        who,
+        grid,
+        park,
+        month,
+        report,
+        state=MonthlyState.confirmed,
+        confirmed_at=utcnow(),
+        confirmed_by=who.display_name[:40],
     )
-    return report
 
 
 def return_report(
@@ -561,20 +584,9 @@ def return_report(
                 )
             }
         )
-    before = audit.snapshot(report)
-    report.state = MonthlyState.returned
-    report.return_comment = comment
-    report.version += 1
-    session.add(report)
-    audit.record(
-        session=session,
-        who=who,
-        action=AuditAction.update,
-        obj=report,
-        before=before,
-        label=_label(grid, park, month),
+    return _reviewed(
+        session, who, grid, park, month, report, state=MonthlyState.returned, return_comment=comment
     )
-    return report
 
 
 # ---- photos ------------------------------------------------------------------------
@@ -606,14 +618,9 @@ def add_photos(
     problems, kinds = [], []
     for name, content in uploads:
         kind = files.kind_of(name, content, PHOTO_KINDS)
-        if not content:
-            problem = _("The file is empty.")
-        elif len(content) > max_bytes:
-            problem = _("The file is larger than {n} MB.").format(n=max_bytes // 1048576)
-        elif kind is None:
-            problem = _("Only JPG and PNG photos are accepted.")
-        else:
-            problem = ""
+        problem = attachments.problem(
+            content, max_bytes, kind, _("Only JPG and PNG photos are accepted.")
+        )
         if problem:
             problems.append(f"{name}：{problem}")
         kinds.append(kind)
@@ -629,23 +636,17 @@ def add_photos(
     park = session.get(Park, grid.park_id)
     added = []
     for (name, content), kind in zip(uploads, kinds, strict=True):
-        stored = storage.put(content, kind)
-        photo = MonthlyPhoto(
-            report_id=report.id,
-            filename=Path(name).name[:200],
-            stored_name=stored.stored_name,
-            content_type=kind.content_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            uploaded_by=who.display_name[:40],
-        )
-        session.add(photo)
-        audit.record(
+        photo = attachments.keep(
             session=session,
             who=who,
-            action=AuditAction.create,
-            obj=photo,
-            label=f"{_label(grid, park, month)} {photo.filename}",
+            storage=storage,
+            model=MonthlyPhoto,
+            name=name,
+            content=content,
+            kind=kind,
+            about=_label(grid, park, month),
+            report_id=report.id,
+            uploaded_by=who.display_name[:40],
         )
         added.append(photo)
     return added

@@ -212,93 +212,60 @@ def report_page(request: Request, grid_id: int, month: str, session: SessionDep,
     return _render(request, session, who, grid_id, m, done=done if done in DONE else None)
 
 
-@router.post("/grids/{grid_id}/monthly/{month}", response_class=HTMLResponse, name="monthly_save")
-def report_save(
-    request: Request, grid_id: int, month: str, session: SessionDep, who: Who, posted: PostedForm
-):
-    form, version = _form(posted)
-    return _after(
-        request,
-        session,
-        who,
-        grid_id,
-        _month(month),
-        service.save,
-        form,
-        "saved",
-        data=form,
-        version=version,
-    )
+# What each step takes from its form: the fields shown again after an error, and the
+# keyword arguments of its service call.
+Read = tuple[dict[str, str], dict]
 
 
-@router.post(
-    "/grids/{grid_id}/monthly/{month}/submit",
-    response_class=HTMLResponse,
-    name="monthly_submit",
-)
-def report_submit(
-    request: Request, grid_id: int, month: str, session: SessionDep, who: Who, posted: PostedForm
-):
-    form, version = _form(posted)
+def _saved(form: dict[str, str]) -> Read:
+    return form, {"data": form}
+
+
+def _submitted(form: dict[str, str]) -> Read:
     # From the filled form the figures come along and are saved with the submission.
-    data = form if service.has_figures(form) else None
-    return _after(
-        request,
-        session,
-        who,
-        grid_id,
-        _month(month),
-        service.submit,
-        form,
-        "submitted",
-        data=data,
-        version=version,
-    )
+    return form, {"data": form if service.has_figures(form) else None}
 
 
-@router.post(
-    "/grids/{grid_id}/monthly/{month}/confirm",
-    response_class=HTMLResponse,
-    name="monthly_confirm",
-)
-def report_confirm(
-    request: Request, grid_id: int, month: str, session: SessionDep, who: Who, posted: PostedForm
+def _confirmed(_form: dict[str, str]) -> Read:
+    return {}, {}  # confirming takes nothing from the form but its version
+
+
+def _returned(form: dict[str, str]) -> Read:
+    comment = form.get("comment", "")
+    return {"comment": comment}, {"comment": comment}
+
+
+def _step(fn, done: str, read):
+    """A handler of a step posted from the report's page, at the version its form was read at."""
+
+    def handler(
+        request: Request,
+        grid_id: int,
+        month: str,
+        session: SessionDep,
+        who: Who,
+        posted: PostedForm,
+    ):
+        form, version = _form(posted)
+        shown, kw = read(form)
+        return _after(
+            request, session, who, grid_id, _month(month), fn, shown, done, version=version, **kw
+        )
+
+    return handler
+
+
+# The steps posted from a report's page: the path after the report's, the route's name, the
+# service call, what ?done= says after it, and what it takes from the form.
+for _tail, _name, _fn, _done, _read in (
+    ("", "monthly_save", service.save, "saved", _saved),
+    ("/submit", "monthly_submit", service.submit, "submitted", _submitted),
+    ("/confirm", "monthly_confirm", service.confirm, "confirmed", _confirmed),
+    ("/return", "monthly_return", service.return_report, "returned", _returned),
 ):
-    _fields, version = _form(posted)
-    return _after(
-        request,
-        session,
-        who,
-        grid_id,
-        _month(month),
-        service.confirm,
-        {},
-        "confirmed",
-        version=version,
-    )
-
-
-@router.post(
-    "/grids/{grid_id}/monthly/{month}/return",
-    response_class=HTMLResponse,
-    name="monthly_return",
-)
-def report_return(
-    request: Request, grid_id: int, month: str, session: SessionDep, who: Who, posted: PostedForm
-):
-    form, version = _form(posted)
-    return _after(
-        request,
-        session,
-        who,
-        grid_id,
-        _month(month),
-        service.return_report,
-        {"comment": form.get("comment", "")},
-        "returned",
-        comment=form.get("comment", ""),
-        version=version,
-    )
+    router.post(
+        "/grids/{grid_id}/monthly/{month}" + _tail, response_class=HTMLResponse, name=_name
+    )(_step(_fn, _done, _read))
 
 
 @router.post(

@@ -28,6 +28,7 @@ from app.core.types import utcnow
 from app.enterprises.models import Liaison
 from app.geo import service as geo
 from app.geo.models import Area, Grid, Park
+from app.gridwork import attachments
 from app.gridwork.models import Notice, NoticeAttachment, NoticeKind, NoticeTarget
 
 # What a notice may carry, known by content (app.core.files).
@@ -586,18 +587,17 @@ def _check_uploads(
         return []
     for u in uploads:
         name = Path(u.filename).name
-        if not u.content:
-            problem = _("The file is empty.")
-        elif len(u.content) > max_bytes:
-            problem = _("The file is larger than {n} MB.").format(n=max_bytes // (1024 * 1024))
-        else:
-            kind = files.kind_of(name, u.content, ATTACHMENT_KINDS)
-            if kind is not None:
-                checked.append((u, kind))
-                continue
-            problem = _("Only PDF, JPG, PNG, Word (.docx) and Excel (.xlsx) files are accepted.")
-        errors["attachments"] = f"{field_label}（{name}）：{problem}"
-        return []
+        kind = files.kind_of(name, u.content, ATTACHMENT_KINDS)
+        problem = attachments.problem(
+            u.content,
+            max_bytes,
+            kind,
+            _("Only PDF, JPG, PNG, Word (.docx) and Excel (.xlsx) files are accepted."),
+        )
+        if problem:
+            errors["attachments"] = f"{field_label}（{name}）：{problem}"
+            return []
+        checked.append((u, kind))
     return checked
 
 
@@ -654,19 +654,15 @@ def send(
             label=f"{notice.title} · {g.name}",
         )
     for upload, kind in checked:
-        # Stored under its hash: a file left behind by a failed request is harmless.
-        stored = storage.put(upload.content, kind)
-        att = NoticeAttachment(
+        attachments.keep(
+            session=session,
+            who=who,
+            storage=storage,
+            model=NoticeAttachment,
+            name=upload.filename,
+            content=upload.content,
+            kind=kind,
             notice_id=notice.id,
-            filename=Path(upload.filename).name[:200],
-            stored_name=stored.stored_name,
-            content_type=kind.content_type,
-            size=stored.size,
-            sha256=stored.sha256,
-        )
-        session.add(att)
-        audit.record(
-            session=session, who=who, action=AuditAction.create, obj=att, label=att.filename
         )
     return notice
 
