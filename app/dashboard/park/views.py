@@ -216,19 +216,30 @@ def _browser_assets(request: Request) -> dict[str, str]:
     }
 
 
+def _print_page(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
+    """The print page as the browser gets it (its assets from the server)."""
+    context["assets"] = _browser_assets(request)
+    return render(request, template, context)
+
+
 def _pdf(
     request: Request,
     template: str,
     context: dict[str, Any],
-    ascii_name: str,
-    name: str,
+    res,
     *,
     dl: Download,
+    stem: str,
+    name: str,
     object_type: str,
     object_id: int,
-    label: str,
 ):
-    """The print page rendered for Chromium (assets from disk, no CSP) and printed to PDF."""
+    """The print page rendered for Chromium (assets from disk, no CSP) and printed to PDF.
+
+    The file is named `stem` (ASCII) and `name` (what it reports on) with the period.
+    """
+    label = res.period.label if res else ""
+    title = _("Quarterly report")
     settings = request.app.state.settings
     chromium = getattr(settings, "chromium_path", "/usr/bin/chromium")
     if not pdf.available(chromium):
@@ -256,11 +267,11 @@ def _pdf(
     return dl.send(
         body,
         media_type="application/pdf",
-        ascii_name=ascii_name,
-        name=name,
+        ascii_name=f"{stem}-{label or 'report'}.pdf",
+        name=f"{name}{label}{title}.pdf",
         object_type=object_type,
         object_id=object_id,
-        label=label,
+        label=f"{name} {label}".strip(),
         rows=None,
     )
 
@@ -270,8 +281,15 @@ def park_print(
     request: Request, park_id: int, session: SessionDep, who: Who, period: PeriodParam = None
 ):
     _p, _res, context = _park_print(request, session, who, park_id, period)
-    context["assets"] = _browser_assets(request)
-    return render(request, "dashboard/print_park.html", context)
+    return _print_page(request, "dashboard/print_park.html", context)
+
+
+@router.get("/districts/{area_id}/print", response_class=HTMLResponse, name="district_print")
+def district_print(
+    request: Request, area_id: int, session: SessionDep, who: Who, period: PeriodParam = None
+):
+    _area, _res, context = _district_print(request, session, who, area_id, period)
+    return _print_page(request, "dashboard/print_district.html", context)
 
 
 @router.get("/parks/{park_id}/report.pdf", name="park_pdf")
@@ -284,28 +302,17 @@ def park_pdf(
     period: PeriodParam = None,
 ):
     p, res, context = _park_print(request, session, who, park_id, period)
-    label = res.period.label if res else ""
-    title = _("Quarterly report")
     return _pdf(
         request,
         "dashboard/print_park.html",
         context,
-        f"park-{p.id}-{label or 'report'}.pdf",
-        f"{p.name}{label}{title}.pdf",
+        res,
         dl=dl,
+        stem=f"park-{p.id}",
+        name=p.name,
         object_type="ParkReport",
         object_id=p.id,
-        label=f"{p.name} {label}".strip(),
     )
-
-
-@router.get("/districts/{area_id}/print", response_class=HTMLResponse, name="district_print")
-def district_print(
-    request: Request, area_id: int, session: SessionDep, who: Who, period: PeriodParam = None
-):
-    _area, _res, context = _district_print(request, session, who, area_id, period)
-    context["assets"] = _browser_assets(request)
-    return render(request, "dashboard/print_district.html", context)
 
 
 @router.get("/districts/{area_id}/report.pdf", name="district_pdf")
@@ -318,16 +325,15 @@ def district_pdf(
     period: PeriodParam = None,
 ):
     area, res, context = _district_print(request, session, who, area_id, period)
-    label = res.period.label if res else ""
-    title = _("Quarterly report")
+    stem = f"district-{area.code or area.id}"
     return _pdf(
         request,
         "dashboard/print_district.html",
         context,
-        f"district-{area.code or area.id}-{label or 'report'}.pdf",
-        f"{area.name}{label}{title}.pdf",
+        res,
         dl=dl,
+        stem=stem,
+        name=area.name,
         object_type="DistrictReport",
         object_id=area.id,
-        label=f"{area.name} {label}".strip(),
     )
