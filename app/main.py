@@ -15,14 +15,16 @@ from sqlalchemy import exc as sa_exc
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.accounts import audit_views
+from app.accounts import deps as accounts_deps
 from app.accounts import service as accounts_service
 from app.accounts import views as accounts_views
-from app.accounts.deps import LoginRequired, Who, csrf_protect
+from app.accounts.deps import LoginRequired, csrf_protect
 from app.assessment.rankings import api as assessment_api
 from app.assessment.rankings import views as assessment_rankings
 from app.assessment.reports import views as assessment_views
-from app.audit import views as audit_views
 from app.core.assets import DAY, PLOTLY_URL, VENDOR, Precompressed, plotly_directory
+from app.core.auth import Who, signed_in
 from app.core.cache import Versioned
 from app.core.config import ROOT, Settings, get_settings
 from app.core.db import get_engine, is_busy, session_factory, try_write
@@ -112,6 +114,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # Control characters in any parameter are refused before a route reads them.
         dependencies=[Depends(csrf_protect), Depends(clean_request)],
     )
+    # Routes declare core's `signed_in`; the accounts domain is what signs people in.
+    app.dependency_overrides[signed_in] = accounts_deps.current
     app.state.settings = settings
     app.state.engine = engine
     # Background jobs (imports) open their own sessions through this; tests replace it.

@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 
 from app.accounts import service as accounts
 from app.core.db import SAFE_METHODS, SessionDep, authenticated, try_write
-from app.core.errors import Denied, Forbidden
+from app.core.errors import Forbidden
 from app.core.permissions import Principal, denial
 from app.core.security import csrf_token, new_token, same_token
 
@@ -108,24 +108,10 @@ async def csrf_protect(
         raise _csrf_refused(request, p)
 
 
-# The two below read no database, so they are `async`: a plain `def` would take a turn
-# in the thread pool (its few threads are for database work) on every request.
+# Reads no database, so `async`: a plain `def` would take a turn in the thread pool (its
+# few threads are for database work) on every request.
 async def current(p: Annotated[Principal | None, Depends(authenticate)]) -> Principal:
+    """The signed-in principal: what core's `signed_in` stands for (wired in create_app)."""
     if p is None:
         raise LoginRequired
     return p
-
-
-Who = Annotated[Principal, Depends(current)]
-
-
-def allowed(action: str):
-    """A route dependency: the page exists only for roles with the action (else 404, as a
-    page out of scope; the refusal is audited like one)."""
-
-    async def check(request: Request, p: Who) -> Principal:
-        if not p.can(action):
-            raise Denied(row=denial(p, action, "Route", None, label=request.url.path))
-        return p
-
-    return Depends(check)

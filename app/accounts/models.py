@@ -20,15 +20,6 @@ class Role(enum.StrEnum):
     leader = "leader"
 
 
-ROLE_LABELS = {
-    Role.city_admin: N_("City reform office"),
-    Role.district_office: N_("District reform office"),
-    Role.park_admin: N_("Park administrator"),
-    Role.grid_liaison: N_("Grid liaison"),
-    Role.leader: N_("Leader (read only)"),
-}
-
-
 class User(SQLModel, table=True):
     __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
 

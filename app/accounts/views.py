@@ -8,13 +8,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import col, select
 
 from app.accounts import service as accounts
-from app.accounts.deps import ANON_CSRF_COOKIE, SESSION_COOKIE, Who, allowed, client_address
-from app.accounts.models import ROLE_LABELS, User
+from app.accounts.deps import ANON_CSRF_COOKIE, SESSION_COOKIE, client_address
+from app.accounts.models import User
 from app.audit import service as audit
 from app.core import permissions, privacy
+from app.core.auth import Who, allowed
 from app.core.db import SessionDep, begin_writing, reads_first
 from app.core.errors import Invalid
 from app.core.i18n import _
+from app.core.permissions import ROLE_LABELS
 from app.core.templating import env, render
 from app.enterprises.models import Liaison, LiaisonRole
 from app.geo.models import Area, AreaLevel, Grid, Park

@@ -14,9 +14,9 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import FileResponse, Response
 
-from app.accounts.deps import Who
 from app.audit import service as audit
 from app.core import sheets
+from app.core.auth import Who
 from app.core.db import is_busy
 from app.core.errors import Busy
 from app.core.permissions import Principal

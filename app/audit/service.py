@@ -10,10 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, func, select
 
-from app.accounts.models import ROLE_LABELS
 from app.audit.models import AUDIT_ACTION_LABELS, AuditAction, AuditLog
 from app.core.i18n import _
-from app.core.permissions import Principal, restrict
+from app.core.permissions import ROLE_LABELS, Principal, restrict
 from app.core.sheets import DATETIME, Column
 from app.core.templating import LOCAL_TZ
 from app.core.types import utcnow

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.errors import Denied, NotFound
+from app.core.i18n import N_
 
 # A query, or an UPDATE whose WHERE carries the scope (the write cannot land out of it).
 S = TypeVar("S", bound=sa.Select | sa.Update)
@@ -37,6 +38,16 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "grid_liaison": frozenset({"view", "change"}),
     "leader": frozenset({"view"}),
     "system": frozenset({"view", "change", "admin", "report", "review", "send", "audit"}),
+}
+
+# The people's roles by name (accounts' Role values, a StrEnum: its members look these up).
+# Here beside the actions: a principal carries its role, and every domain names it.
+ROLE_LABELS: dict[str, str] = {
+    "city_admin": N_("City reform office"),
+    "district_office": N_("District reform office"),
+    "park_admin": N_("Park administrator"),
+    "grid_liaison": N_("Grid liaison"),
+    "leader": N_("Leader (read only)"),
 }
 
 

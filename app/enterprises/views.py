@@ -8,10 +8,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import pass_context
 from sqlmodel import Session, col, select
 
-from app.accounts.deps import Who
 from app.audit import service as audit
 from app.audit.models import AuditAction, AuditLog
 from app.core import permissions, privacy
+from app.core.auth import Who
 from app.core.db import SessionDep
 from app.core.errors import Invalid
 from app.core.forms import PostedForm, fields

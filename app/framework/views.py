@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from app.accounts.deps import Who, allowed
 from app.audit import service as audit
 from app.audit.models import AuditAction, AuditLog
+from app.core.auth import Who, allowed
 from app.core.db import SessionDep
 from app.core.errors import Invalid
 from app.core.i18n import N_, _

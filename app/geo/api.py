@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from sqlmodel import SQLModel
 
-from app.accounts.deps import Who
+from app.core.auth import Who
 from app.core.db import SessionDep
 from app.enterprises import service as roster
 from app.geo import service

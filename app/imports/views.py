@@ -7,9 +7,9 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from app.accounts.deps import Who, allowed
 from app.audit.deps import DownloadDep
 from app.core import permissions, sheets
+from app.core.auth import Who, allowed
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.i18n import N_, _

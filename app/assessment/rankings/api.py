@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from sqlmodel import SQLModel
 
-from app.accounts.deps import Who
 from app.assessment.results import service
+from app.core.auth import Who
 from app.core.db import SessionDep
 from app.core.i18n import _
 

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from app.accounts.deps import Who
 from app.assessment.models import Period
 from app.assessment.rankings import exports as xlsx
 from app.assessment.rankings import service as rs
 from app.assessment.results import service as assessment
 from app.audit.deps import DownloadDep
 from app.core import charts, sheets
+from app.core.auth import Who
 from app.core.db import SessionDep
 from app.core.errors import Invalid
 from app.core.i18n import _

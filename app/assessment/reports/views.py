@@ -6,7 +6,6 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
 
-from app.accounts.deps import Who, allowed
 from app.assessment.models import REPORT_STATE_LABELS, VALUE_ORIGIN_LABELS, ParkReport, Period
 from app.assessment.reports import evidence as evidence_service
 from app.assessment.reports import service as reports
@@ -15,6 +14,7 @@ from app.assessment.results import service as assessment
 from app.audit import service as audit
 from app.audit.deps import DownloadDep
 from app.core import files, permissions
+from app.core.auth import Who, allowed
 from app.core.calendar import working_day
 from app.core.db import SessionDep
 from app.core.errors import Invalid, NotFound

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.accounts.deps import Who
 from app.assessment.results import service as assessment
 from app.core import charts
+from app.core.auth import Who
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.i18n import N_, _

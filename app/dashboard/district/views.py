@@ -15,11 +15,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from app.accounts.deps import Who
 from app.assessment.models import REPORT_STATE_LABELS
 from app.assessment.results import service as assessment
 from app.audit.deps import DownloadDep
 from app.core import charts, sheets
+from app.core.auth import Who
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.i18n import N_, _

@@ -6,11 +6,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from app.accounts.deps import Who
 from app.assessment.results import service as assessment
 from app.audit import service as audit
 from app.audit.deps import Download, DownloadDep
 from app.core import charts, permissions
+from app.core.auth import Who
 from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.permissions import Principal

@@ -5,9 +5,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.accounts.deps import Who
 from app.assessment.results import service as assessment
 from app.core import charts
+from app.core.auth import Who
 from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.templating import LOCAL_TZ, is_htmx, render

@@ -4,9 +4,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
-from app.accounts.deps import Who
 from app.audit import service as audit
 from app.core import permissions
+from app.core.auth import Who
 from app.core.db import SessionDep
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import PostedForm

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 
-from app.accounts.deps import Who
+from app.core.auth import Who
 from app.core.db import SessionDep
 from app.geo.api import GridPublic
 from app.gridwork.grids import service

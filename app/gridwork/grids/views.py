@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.accounts.deps import Who
 from app.audit import service as audit
 from app.core import permissions
+from app.core.auth import Who
 from app.core.db import SessionDep
 from app.core.errors import Invalid
 from app.core.templating import LOCAL_TZ, is_htmx, render

@@ -7,10 +7,10 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from app.accounts.deps import Who, allowed
 from app.audit import service as audit
 from app.audit.models import AuditAction, AuditLog
 from app.core import files, permissions
+from app.core.auth import Who, allowed
 from app.core.db import SessionDep
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import PostedForm, fields

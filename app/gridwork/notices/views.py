@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 
-from app.accounts.deps import Who, allowed
 from app.audit import service as audit
 from app.audit.deps import DownloadDep
 from app.core import files
+from app.core.auth import Who, allowed
 from app.core.db import SessionDep
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import PostedForm

@@ -1,4 +1,8 @@
-"""HTML page of the audit trail, with filters by user, object type and date range, and downloads."""
+"""HTML page of the audit trail, with filters by user, object type and date range, and downloads.
+
+In accounts rather than audit: the page lists the users to filter by, and audit sits below
+accounts (every domain, accounts included, writes its rows through the audit service).
+"""
 
 from datetime import datetime
 from typing import Annotated
@@ -8,12 +12,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
-from app.accounts.deps import Who, allowed
 from app.accounts.models import User
 from app.audit import service as audit
 from app.audit.deps import DownloadDep
 from app.audit.models import AUDIT_ACTION_LABELS
 from app.core import sheets
+from app.core.auth import Who, allowed
 from app.core.db import SessionDep
 from app.core.i18n import N_, _
 from app.core.params import Page, query_day, query_id
