@@ -29,6 +29,9 @@ from app.migrate import upgrade
 from tests.helpers import log_in, own_database
 
 PG_URL = os.environ.get("PARKGRID_TEST_DATABASE_URL")
+# Under pytest-xdist (make test runs it) each worker, gw0, gw1, ..., is a process of its own
+# and must not see the rows another worker's tests commit: it gets a database of its own.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 
 
 def fresh_engine(url: str) -> Engine:
@@ -42,8 +45,17 @@ def fresh_engine(url: str) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def db_url(tmp_path_factory) -> str:
-    return PG_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'parkgrid-test.db'}"
+def db_url(tmp_path_factory) -> Iterator[str]:
+    """The suite's database. SQLite: a file in the run's (and worker's) temporary folder.
+    PostgreSQL: the database PARKGRID_TEST_DATABASE_URL names, or under xdist a database
+    `<its name>_gw0` per worker on the same cluster, made and dropped here. The databases
+    tests make for themselves (tests.helpers.own_database) are named after this one, so
+    they differ between workers too."""
+    if PG_URL and WORKER:
+        with own_database(PG_URL, None, WORKER) as url:
+            yield url
+    else:
+        yield PG_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'parkgrid-test.db'}"
 
 
 @pytest.fixture(scope="session")
@@ -137,4 +149,6 @@ def login(app) -> Iterator[Callable[..., TestClient]]:
 
 
 def pytest_report_header(config) -> str:
-    return f"database: {'PostgreSQL (' + PG_URL + ')' if PG_URL else 'SQLite (temporary file)'}"
+    if not PG_URL:
+        return "database: SQLite (a temporary file per worker)"
+    return f"database: PostgreSQL ({PG_URL}; under xdist a database <its name>_gwN per worker)"

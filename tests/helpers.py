@@ -101,7 +101,9 @@ def serving(url: str, *, demo: bool = True, prepare=None, **overrides):
 def own_database(db_url: str, folder, name: str):
     """An empty database of a test's own on the suite's engine, for code that commits
     (a real server, a generator): a SQLite file in `folder`, or on PostgreSQL a database
-    `<suite's>_<name>` on the same cluster, dropped afterwards."""
+    `<suite's>_<name>` on the same cluster, dropped afterwards. Under xdist the suite's
+    database is the worker's own (`parkgrid_test_gw0`, tests/conftest.py), so two workers'
+    databases never share a name."""
     from pathlib import Path
 
     from sqlalchemy import create_engine, text

@@ -62,6 +62,12 @@ def _pg_admin() -> Engine:
     return create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
+def _pg_name(db_url: str, role: str) -> str:
+    """A database named after the suite's (which under xdist carries the worker's id), so
+    that two workers, or two suites on one cluster, never drop each other's."""
+    return f"{make_url(db_url).database}_bk_{role}"
+
+
 def _pg_database(name: str, *, create: bool) -> str:
     admin = _pg_admin()
     with admin.connect() as conn:
@@ -97,10 +103,11 @@ def _tree(folder: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def source(tmp_path_factory) -> Iterator[Place]:
+def source(tmp_path_factory, db_url) -> Iterator[Place]:
     """A migrated demo database and an evidence folder with a few stored files."""
     base = tmp_path_factory.mktemp("backup-source")
-    url = _pg_database("parkgrid_bk_src", create=True) if PG_URL else f"sqlite:///{base}/src.db"
+    name = _pg_name(db_url, "src")
+    url = _pg_database(name, create=True) if PG_URL else f"sqlite:///{base}/src.db"
     engine = make_engine(url)
     upgrade(engine)
     with Session(engine) as session:
@@ -116,16 +123,17 @@ def source(tmp_path_factory) -> Iterator[Place]:
     (evidence / "ab" / ("ab" + "0" * 62 + ".part")).write_bytes(b"half")
     yield Place(url, evidence)
     if PG_URL:
-        _pg_database("parkgrid_bk_src", create=False)
+        _pg_database(name, create=False)
 
 
 @pytest.fixture
-def target(tmp_path) -> Iterator[Place]:
+def target(tmp_path, db_url) -> Iterator[Place]:
     """An empty database (PostgreSQL: a new one; SQLite: a file not yet there), no folder."""
-    url = _pg_database("parkgrid_bk_dst", create=True) if PG_URL else f"sqlite:///{tmp_path}/dst.db"
+    name = _pg_name(db_url, "dst")
+    url = _pg_database(name, create=True) if PG_URL else f"sqlite:///{tmp_path}/dst.db"
     yield Place(url, tmp_path / "evidence")
     if PG_URL:
-        _pg_database("parkgrid_bk_dst", create=False)
+        _pg_database(name, create=False)
 
 
 def _write_rows(engine: Engine, stop: threading.Event, done: list[int], errors: list) -> None:
