@@ -9,10 +9,17 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import BrowserContext, expect
 
+from tests.browser.drawing import WATCH_CHARTS
 from tests.helpers import serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+# expect() waits for its condition, polling; 5 s (Playwright's default) is too short for a
+# first page on a loaded machine (xdist workers share two cores). A passing test does not
+# wait longer for it, only a failing one.
+expect.set_options(timeout=20_000)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -37,6 +44,14 @@ def browser_type_launch_args():
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture
+def context(context: BrowserContext) -> BrowserContext:
+    """pytest-playwright's context, each page counting its `charts:drawn` events from its
+    first script on (tests.browser.drawing.wait_for_charts waits on them)."""
+    context.add_init_script(WATCH_CHARTS)
+    return context
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from app.geo.models import Area, Park
+from tests.browser.drawing import drawn_so_far, wait_for_charts
 from tests.browser.test_pages_in_chromium import log_in
 
 OUT = Path("test-results").absolute() / "dashboards"
@@ -22,18 +23,6 @@ def places(live_engine) -> dict[str, int]:
             "liangxi": s.exec(select(Area.id).where(Area.name == "梁溪区")).one(),
             "huaxia": s.exec(select(Park.id).where(Park.name == "无锡华夏家居港")).one(),
         }
-
-
-def _all_charts_drawn(page: Page) -> int:
-    """Waits until every chart on the page has drawn its SVG; returns how many there are."""
-    page.wait_for_function(
-        """() => {
-            const figures = [...document.querySelectorAll('[data-chart]')];
-            return figures.length > 0 && figures.every(f => f.querySelector('svg.main-svg'));
-        }""",
-        timeout=15_000,
-    )
-    return page.locator("[data-chart]").count()
 
 
 def _shot(page: Page, name: str) -> None:
@@ -62,7 +51,7 @@ def test_each_dashboard_draws_every_chart(page: Page, live_server, places, name,
     page.set_viewport_size({"width": 1440, "height": 900})
     log_in(page, live_server, "city_admin")
     page.goto(live_server + path.format(**places))
-    drawn = _all_charts_drawn(page)
+    drawn = wait_for_charts(page)
     assert drawn >= at_least, f"{name}: {drawn} charts"
     _shot(page, name)
     assert errors == []
@@ -72,10 +61,11 @@ def test_a_click_on_a_district_bar_opens_its_parks_below(page: Page, live_server
     errors = _errors(page)
     page.set_viewport_size({"width": 1440, "height": 900})
     log_in(page, live_server, "leader")
-    _all_charts_drawn(page)
+    wait_for_charts(page)
     ranking = page.locator("[data-chart]").first
     bar = ranking.locator(".bars .point path").last  # drawn bottom-up: the last is the best
     box = bar.bounding_box()
+    before = drawn_so_far(page)
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(page).to_have_url(re.compile(r"\?district=\d+"))
     district_id = int(page.url.split("district=")[1].split("&")[0])
@@ -86,7 +76,7 @@ def test_a_click_on_a_district_bar_opens_its_parks_below(page: Page, live_server
     detail = page.locator("#city-detail")
     for park in parks:
         expect(detail).to_contain_text(park)
-    _all_charts_drawn(page)
+    wait_for_charts(page, since=before)  # the district's own chart, drawn in the detail
     _shot(page, "city-district-drilled")
     # The address is shareable: opened afresh it shows the same parks.
     page.goto(page.url)
@@ -97,7 +87,7 @@ def test_a_click_on_a_district_bar_opens_its_parks_below(page: Page, live_server
 def test_the_park_print_view_prints_to_pdf_with_its_charts(page: Page, live_server, places):
     log_in(page, live_server, "park_huaxia")
     page.goto(f"{live_server}/parks/{places['huaxia']}/print")
-    drawn = _all_charts_drawn(page)
+    drawn = wait_for_charts(page)
     assert drawn >= 2
     OUT.mkdir(parents=True, exist_ok=True)
     pdf = page.pdf(path=str(OUT / "park-report.pdf"), format="A4", print_background=True)

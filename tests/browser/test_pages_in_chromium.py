@@ -2,6 +2,8 @@
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.drawing import wait_for_charts
+
 
 def log_in(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}/login")
@@ -16,9 +18,11 @@ def test_overview_draws_the_district_ranking_chart(page: Page, live_server: str)
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     log_in(page, live_server, "leader")
     expect(page.locator("[data-kpi=enterprises]")).to_have_text("1,227")
-    chart = page.locator("[data-chart] svg.main-svg").first
-    expect(chart).to_be_visible()
-    assert page.locator("[data-chart]").first.locator(".bars .point").count() == 8
+    # Plotly puts its SVG in place before it draws the bars: wait for app.js's word that
+    # every chart is drawn, not for the SVG (that once counted the bars too early).
+    wait_for_charts(page)
+    expect(page.locator("[data-chart] svg.main-svg").first).to_be_visible()
+    expect(page.locator("[data-chart]").first.locator(".bars .point")).to_have_count(8)
     assert errors == []  # no CSP violation or script error
 
 
