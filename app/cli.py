@@ -5,6 +5,8 @@ from pathlib import Path
 
 import typer
 
+# Every table and its scope rule (see app.models): the commands read through scopes.
+from app import models  # noqa: F401
 from app.core.config import get_settings
 from app.core.db import get_engine, writer
 from app.core.i18n import _

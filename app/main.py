@@ -15,6 +15,8 @@ from sqlalchemy import exc as sa_exc
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+# Every table and its scope rule (see app.models).
+from app import models  # noqa: F401
 from app.accounts import audit_views
 from app.accounts import deps as accounts_deps
 from app.accounts import service as accounts_service

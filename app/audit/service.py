@@ -11,8 +11,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, func, select
 
 from app.audit.models import AUDIT_ACTION_LABELS, AuditAction, AuditLog
+from app.core.db import keep_refusals_with
 from app.core.i18n import _
-from app.core.permissions import ROLE_LABELS, Principal, restrict
+from app.core.permissions import ROLE_LABELS, Principal, Refusal, restrict
 from app.core.sheets import DATETIME, Column
 from app.core.templating import LOCAL_TZ
 from app.core.types import utcnow
@@ -84,14 +85,26 @@ def fold_key(row: AuditLog, at: datetime) -> str | None:
     return f"{at:%Y-%m-%dT%H:%M}|{who}|{route}"[:200]
 
 
-def refused(*, session: Session, row: AuditLog) -> None:
+def refused(*, session: Session, row: Refusal) -> None:
     """Adds a refusal's audit row, or, when the same user was refused on the same route in
     this minute already, counts it in that row (one upsert: concurrent repeats meet in the
     row through its unique fold key instead of racing to insert two)."""
+    # Core's plain record becomes the audit domain's row.
+    entry = AuditLog(
+        user_id=row.user_id,
+        username=row.username,
+        role=row.role,
+        client_address=row.client_address,
+        action=AuditAction.denied,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        object_label=row.object_label,
+        after=row.after,
+    )
     now = utcnow()
     table = AuditLog.__table__  # type: ignore[attr-defined]
-    values = {c.key: getattr(row, c.key) for c in table.columns if c.key != "id"}
-    values |= {"at": now, "last_at": now, "count": 1, "fold_key": fold_key(row, now)}
+    values = {c.key: getattr(entry, c.key) for c in table.columns if c.key != "id"}
+    values |= {"at": now, "last_at": now, "count": 1, "fold_key": fold_key(entry, now)}
     if values["fold_key"] is None:
         session.execute(sa.insert(table).values(values))
         return
@@ -103,6 +116,15 @@ def refused(*, session: Session, row: AuditLog) -> None:
             set_={"count": table.c["count"] + 1, "last_at": insert.excluded.last_at},
         )
     )
+
+
+def _write_refusal(*, session: Session, row: Refusal) -> None:
+    # `refused` is looked up when called, so the module's name stays the one to replace.
+    refused(session=session, row=row)
+
+
+# A request that is refused (core.db) keeps its record through this, after the rollback.
+keep_refusals_with(_write_refusal)
 
 
 def plain(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:

@@ -214,6 +214,17 @@ def request_transaction(session: Session) -> Iterator[Session]:
         raise
 
 
+# Who writes a refusal's audit row: the audit domain registers its writer as it loads
+# (core cannot import it). Unset, a refusal fails loudly rather than going unrecorded.
+_refusal_writer: Callable[..., None] | None = None
+
+
+def keep_refusals_with(write: Callable[..., None]) -> None:
+    """Registers the writer of refusals' audit rows: `write(session=..., row=...)`."""
+    global _refusal_writer
+    _refusal_writer = write
+
+
 def _keep_refusal(session: Session, row) -> None:
     """Writes a refusal's audit row in a short transaction of its own, waiting at most
     REFUSAL_WAIT for the write lock; when busy it is logged instead.
@@ -223,8 +234,9 @@ def _keep_refusal(session: Session, row) -> None:
     lock wait. Repeats fold into one row (one small upsert), so the trail cannot be grown
     at will and the write is short.
     """
-    from app.audit.service import refused  # the row is the audit domain's, as in `denial`
-
+    refused = _refusal_writer
+    if refused is None:
+        raise RuntimeError("no writer of refusals is registered (app.audit.service does it)")
     try:
         if session.get_bind().dialect.name == "sqlite":
             session.connection(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, select
 
 from app.core.errors import Denied, NotFound
 from app.core.i18n import N_
@@ -81,152 +81,62 @@ def system(name: str = "system") -> Principal:
     return Principal(None, name, name, "system", everything=True)
 
 
-def _parks(p: Principal, action: str):
-    from app.geo.models import Park
-
-    parks = set(p.park_ids) | (set(p.view_park_ids) if action == "view" else set())
-    return sa.or_(col(Park.area_id).in_(p.area_ids), col(Park.id).in_(parks))
+# A scope rule: the WHERE clause that keeps the rows of one table a principal may act on
+# (for a principal whose role has the action and who does not see everything).
+Rule = Callable[[Principal, str], sa.ColumnElement]
 
 
-def _park_clause(p: Principal, action: str):
-    from app.geo.models import Park
-
-    return col(Park.id).in_(select(Park.id).where(_parks(p, action)))
-
-
-def _grid_clause(p: Principal, action: str):
-    from app.geo.models import Grid, Park
-
-    return sa.or_(
-        col(Grid.park_id).in_(select(Park.id).where(_parks(p, action))),
-        col(Grid.id).in_(p.grid_ids),
-    )
+@dataclass(frozen=True)
+class _Registered:
+    rule: Rule
+    # The ids in scope read off the principal itself, when it carries them (areas).
+    known_ids: Callable[[Principal], frozenset[int]] | None = None
 
 
-def _area_clause(p: Principal, action: str):
-    from app.geo.models import Area
-
-    return col(Area.id).in_(p.area_ids)
-
-
-def _enterprise_clause(p: Principal, action: str):
-    from app.enterprises.models import Enterprise
-    from app.geo.models import Grid
-
-    return col(Enterprise.grid_id).in_(select(Grid.id).where(_grid_clause(p, action)))
+# Each domain registers the rules of its own tables (app/<domain>/scope.py): core cannot
+# import the domains, and app.models imports every scope module with every table.
+_RULES: dict[type, _Registered] = {}
 
 
-def _liaison_clause(p: Principal, action: str):
-    from app.enterprises.models import Liaison
-    from app.geo.models import Park
-
-    return col(Liaison.park_id).in_(select(Park.id).where(_parks(p, action)))
-
-
-def _by_grid(model: type) -> Callable[[Principal, str], sa.ColumnElement]:
-    """The scope of rows that belong to a grid: the grid's scope."""
-
-    def clause(p: Principal, action: str):
-        from app.geo.models import Grid
-
-        return col(model.grid_id).in_(select(Grid.id).where(_grid_clause(p, action)))
-
-    return clause
+def register(
+    model: type, rule: Rule, *, known_ids: Callable[[Principal], frozenset[int]] | None = None
+) -> None:
+    """Declares the scope rule of `model`; a second rule for the same table is a mistake."""
+    if model in _RULES:
+        raise RuntimeError(f"{model.__name__} has a scope rule already")
+    _RULES[model] = _Registered(rule, known_ids)
 
 
-def _by_park(model: type) -> Callable[[Principal, str], sa.ColumnElement]:
-    """The scope of rows that belong to a park as a whole: the park's scope."""
+def scope_rule(model: type, **options):
+    """Decorator form of `register`: `@scope_rule(Park)` over the rule's function."""
 
-    def clause(p: Principal, action: str):
-        from app.geo.models import Park
+    def decorate(rule: Rule) -> Rule:
+        register(model, rule, **options)
+        return rule
 
-        return col(model.park_id).in_(select(Park.id).where(_parks(p, action)))
-
-    return clause
-
-
-def _notice_clause(p: Principal, action: str):
-    # A notice is the sender's, and reaches the grids it was sent to.
-    from app.geo.models import Grid
-    from app.gridwork.models import Notice, NoticeTarget
-
-    reached = (
-        select(NoticeTarget.id)
-        .where(
-            NoticeTarget.notice_id == Notice.id,
-            col(NoticeTarget.grid_id).in_(select(Grid.id).where(_grid_clause(p, action))),
-        )
-        .exists()
-    )
-    return sa.or_(col(Notice.sender_id) == p.user_id, reached)
+    return decorate
 
 
-def _user_clause(p: Principal, action: str):
-    # A user is within an administrator's scope when each place of theirs is.
-    from app.accounts.models import User, UserScope
-    from app.geo.models import Grid, Park
-
-    outside = (
-        select(UserScope.id)
-        .where(
-            UserScope.user_id == User.id,
-            # Each branch tests its column for NULL first: NOT over a NULL comparison is
-            # NULL, which would let a place slip through as "not outside".
-            sa.not_(
-                sa.or_(
-                    sa.and_(
-                        col(UserScope.area_id).is_not(None),
-                        col(UserScope.area_id).in_(p.area_ids),
-                    ),
-                    sa.and_(
-                        col(UserScope.park_id).is_not(None),
-                        col(UserScope.park_id).in_(select(Park.id).where(_parks(p, action))),
-                    ),
-                    sa.and_(
-                        col(UserScope.grid_id).is_not(None),
-                        col(UserScope.grid_id).in_(select(Grid.id).where(_grid_clause(p, action))),
-                    ),
-                )
-            ),
-        )
-        .exists()
-    )
-    has_scope = select(UserScope.id).where(UserScope.user_id == User.id).exists()
-    return sa.and_(has_scope, sa.not_(outside))
-
-
-def _clauses() -> dict[type, Callable[[Principal, str], sa.ColumnElement]]:
-    from app.accounts.models import User
-    from app.audit.models import AuditLog
-    from app.enterprises.models import Enterprise, Liaison
-    from app.geo.models import Area, Grid, Park
-    from app.gridwork.models import Demand, MonthlyReport, Notice, NoticeTarget
-    from app.imports.models import ImportJob
-
-    return {
-        ImportJob: _by_park(ImportJob),
-        Demand: _by_grid(Demand),
-        MonthlyReport: _by_grid(MonthlyReport),
-        NoticeTarget: _by_grid(NoticeTarget),
-        Notice: _notice_clause,
-        # The whole trail is for those whose role has the audit action (the city office).
-        AuditLog: lambda p, action: sa.true(),
-        Area: _area_clause,
-        Park: _park_clause,
-        Grid: _grid_clause,
-        Enterprise: _enterprise_clause,
-        Liaison: _liaison_clause,
-        User: _user_clause,
-    }
+def _registered(model: type) -> _Registered:
+    try:
+        return _RULES[model]
+    except KeyError:
+        # Never a silent "everything" or "nothing": a table without a rule is a bug.
+        raise LookupError(
+            f"no scope rule for {model.__name__}: declare one in its domain's scope.py, "
+            "imported by app.models"
+        ) from None
 
 
 def scope_clause(p: Principal, action: str, model: type) -> sa.ColumnElement:
     """The WHERE clause that keeps the rows of `model` the principal may act on."""
+    # Looked up first, so a table without a rule fails for every principal alike.
+    rule = _registered(model).rule
     if not p.can(action):
         return sa.false()
     if p.everything:
         return sa.true()
-    return _clauses()[model](p, action)
+    return rule(p, action)
 
 
 def restrict(stmt: S, p: Principal, action: str, model: type) -> S:
@@ -245,19 +155,32 @@ def get(session: Session, p: Principal, action: str, model: type[M], obj_id: int
     raise Denied(row=denial(p, action, model.__name__, obj_id))
 
 
-def denial(p: Principal, action: str, object_type: str, object_id: int | None, *, label: str = ""):
-    """The audit row of a refused attempt: on an object out of scope, or (object type
-    "Route") on a page the role does not have. With the request's route in it, repeats by
-    the same user on that route within a minute fold into the row (see audit `refused`)."""
-    from app.audit.models import AuditAction, AuditLog
+@dataclass(frozen=True)
+class Refusal:
+    """A refused attempt, as the audit domain records it (see audit `refused`)."""
 
+    user_id: int | None
+    username: str
+    role: str
+    client_address: str
+    object_type: str
+    object_id: int | None
+    object_label: str
+    after: dict
+
+
+def denial(
+    p: Principal, action: str, object_type: str, object_id: int | None, *, label: str = ""
+) -> Refusal:
+    """The record of a refused attempt: on an object out of scope, or (object type "Route")
+    on a page the role does not have. With the request's route in it, repeats by the same
+    user on that route within a minute fold into one audit row (see audit `refused`)."""
     after = {"action": action} | ({"route": p.route} if p.route else {})
-    return AuditLog(
+    return Refusal(
         user_id=p.user_id,
         username=p.username,
         role=p.role,
         client_address=p.address,
-        action=AuditAction.denied,
         object_type=object_type,
         object_id=object_id,
         # A path is the requester's to choose: only its printable characters are kept
@@ -269,12 +192,11 @@ def denial(p: Principal, action: str, object_type: str, object_id: int | None, *
 
 def ids(session: Session, p: Principal, action: str, model: type[M]) -> set[int]:
     """The ids of every `model` row the principal may act on."""
-    from app.geo.models import Area
-
-    if model is Area and not p.everything:
-        # The scope's areas are the principal's area_ids, read from the tree this request:
+    known_ids = _registered(model).known_ids
+    if known_ids is not None and not p.everything:
+        # The principal carries these ids (its areas, read from the tree this request):
         # asking the database again would only echo them back.
-        return set(p.area_ids) if p.can(action) else set()
+        return set(known_ids(p)) if p.can(action) else set()
     pk = model.__table__.primary_key.columns[0]  # type: ignore[attr-defined]
     return set(session.exec(restrict(select(pk), p, action, model)))
 
