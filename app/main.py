@@ -40,9 +40,9 @@ from app.dashboard.city import views as dashboard_views
 from app.dashboard.district import views as dashboard_district
 from app.dashboard.park import views as dashboard_park
 from app.dashboard.screen import views as dashboard_screen
+from app.enterprises import api as enterprises_api
 from app.enterprises import views as enterprises_views
 from app.framework import views as framework_views
-from app.geo import api as geo_api
 from app.gridwork.demands import views as gridwork_demands
 from app.gridwork.grids import api as gridwork_api
 from app.gridwork.grids import views as gridwork_views
@@ -90,7 +90,7 @@ ROUTERS = (
     gridwork_notices.router,
     enterprises_views.router,
     imports_views.router,
-    geo_api.router,
+    enterprises_api.router,
     gridwork_api.router,
     assessment_api.router,
 )

@@ -5,7 +5,7 @@ from fastapi.responses import JSONResponse
 
 from app.core.auth import Who
 from app.core.db import SessionDep
-from app.geo.api import GridPublic
+from app.enterprises.api import GridPublic
 from app.gridwork.grids import service
 
 router = APIRouter(prefix="/api/v1", tags=["grid work"])

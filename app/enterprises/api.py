@@ -1,4 +1,8 @@
-"""JSON routes of places: parks and their grids."""
+"""JSON routes of places: parks and their grids.
+
+In enterprises rather than geo: a park's answer carries its roster totals (enterprises
+and workers), and geo sits below the roster.
+"""
 
 from fastapi import APIRouter
 from sqlmodel import SQLModel
