@@ -1,12 +1,14 @@
 """Every domain's tables, imported in one place for Alembic and the mapper, with their
 scope rules: each domain's scope module registers its tables' rules with core as it loads,
 so the rules are complete whenever the tables are (the app and the command line import
-this module). The scope modules are imported for what they register, not for a name."""
+this module). The assessment registers with the framework the same way (its periods
+module). The scope modules are imported for what they register, not for a name."""
 
 from sqlmodel import SQLModel
 
 from app.accounts import scope as _accounts_scope  # noqa: F401
 from app.accounts.models import LoginFailure, PasswordHistory, User, UserScope, UserSession
+from app.assessment import periods as _assessment_periods  # noqa: F401
 from app.assessment.models import (
     AdjustmentCount,
     AspectScore,

@@ -11,19 +11,6 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
 
-from app.assessment.models import (
-    AdjustmentCount,
-    IndicatorValue,
-    ParkReport,
-    Period,
-    ReportState,
-    YearPublication,
-)
-
-# Whether a framework is locked, and which periods follow a new version, are facts about
-# the assessment's tables: the framework service reads them, moves a period's draft values
-# over to a new version, and has the assessment rescore the periods a change affects.
-from app.assessment.results import scores
 from app.audit import service as audit
 from app.audit.models import AuditAction, AuditLog
 from app.core.errors import Conflict, Invalid, NotFound
@@ -32,6 +19,10 @@ from app.core.i18n import _
 from app.core.inputs import is_id
 from app.core.permissions import Principal
 from app.framework import defaults
+
+# Whether a framework is locked, which periods follow a new version, and the rescoring a
+# change needs are the assessment's: the framework asks through this hook.
+from app.framework.hooks import assessment
 from app.framework.models import (
     ADJUSTMENT_LABELS,
     ASPECT_LABELS,
@@ -211,19 +202,9 @@ def weight_sum(weights: Iterable[float]) -> float:
     return round(sum(weights), 6)
 
 
-def _submitted_periods():
-    """Periods for which some park's report has left draft (submitted, returned, approved...)."""
-    return select(ParkReport.period_id).where(ParkReport.state != ReportState.draft)
-
-
 def locked_ids(*, session: Session) -> set[int]:
     """Frameworks with values submitted against them: a change to one makes a new version."""
-    stmt = (
-        select(Period.framework_id)
-        .where(col(Period.id).in_(_submitted_periods()), col(Period.framework_id).is_not(None))
-        .distinct()
-    )
-    return {fid for fid in session.exec(stmt) if fid is not None}
+    return assessment().locked_ids(session=session)
 
 
 def is_locked(*, session: Session, framework_id: int) -> bool:
@@ -231,24 +212,14 @@ def is_locked(*, session: Session, framework_id: int) -> bool:
     return framework_id in locked_ids(session=session)
 
 
-def periods_of(*, session: Session, framework_id: int) -> list[Period]:
+def periods_of(*, session: Session, framework_id: int) -> list:
     """The periods scored by this framework, oldest first."""
-    return list(
-        session.exec(
-            select(Period)
-            .where(Period.framework_id == framework_id)
-            .order_by(col(Period.year), col(Period.quarter))
-        )
-    )
+    return assessment().periods_of(session=session, framework_id=framework_id)
 
 
-def periods_by_framework(*, session: Session) -> dict[int, list[Period]]:
+def periods_by_framework(*, session: Session) -> dict[int, list]:
     """Every framework's periods, for the list page."""
-    found: dict[int, list[Period]] = {}
-    for p in session.exec(select(Period).order_by(col(Period.year), col(Period.quarter))):
-        if p.framework_id is not None:
-            found.setdefault(p.framework_id, []).append(p)
-    return found
+    return assessment().periods_by_framework(session=session)
 
 
 # The framework page's history: the framework's own rows and those of everything in it.
@@ -348,7 +319,7 @@ def _require_city_office(who: Principal) -> None:
 def _editable(session: Session, who: Principal, framework_id: int) -> Framework:
     _require_city_office(who)
     fw = get(session=session, framework_id=framework_id)
-    if session.exec(select(YearPublication.id).where(YearPublication.year == fw.year)).first():
+    if assessment().published(session=session, year=fw.year):
         # A published year's result is final, and so is the framework that made it.
         raise Conflict(
             _("The {year} results are published and can no longer change.").format(year=fw.year)
@@ -479,77 +450,6 @@ def _target(session: Session, who: Principal, fw: Framework) -> tuple[Framework,
         after=audit.snapshot(new) | {"copied_from": version_label(fw)},
     )
     return new, maps
-
-
-def _repoint(session: Session, who: Principal, new: Framework) -> None:
-    """Moves the year's periods nobody has submitted for to the new version.
-
-    Their values and item counts follow by code; those whose code the new version no
-    longer has are dropped. Periods with submissions keep the version they were filled in.
-    """
-    periods = session.exec(
-        select(Period).where(
-            Period.year == new.year,
-            sa.or_(col(Period.framework_id).is_(None), Period.framework_id != new.id),
-            col(Period.id).not_in(_submitted_periods()),
-        )
-    ).all()
-    if not periods:
-        return
-    new_indicators = {i.code: i.id for i in indicators(session=session, framework_id=new.id)}
-    new_items = {a.code: a.id for a in adjustments(session=session, framework_id=new.id)}
-    for period in periods:
-        values = session.exec(
-            select(IndicatorValue).where(IndicatorValue.period_id == period.id)
-        ).all()
-        codes = dict(
-            session.exec(
-                select(Indicator.id, Indicator.code).where(
-                    col(Indicator.id).in_({v.indicator_id for v in values})
-                )
-            ).all()
-        )
-        moved = dropped = counts_dropped = 0
-        for v in values:
-            target_id = new_indicators.get(codes.get(v.indicator_id, ""))
-            if target_id is None:
-                session.delete(v)
-                dropped += 1
-            else:
-                v.indicator_id = target_id
-                session.add(v)
-                moved += 1
-        counts = session.exec(
-            select(AdjustmentCount).where(AdjustmentCount.period_id == period.id)
-        ).all()
-        item_codes = dict(
-            session.exec(
-                select(Adjustment.id, Adjustment.code).where(
-                    col(Adjustment.id).in_({c.adjustment_id for c in counts})
-                )
-            ).all()
-        )
-        for c in counts:
-            item_id = new_items.get(item_codes.get(c.adjustment_id, ""))
-            if item_id is None:
-                session.delete(c)
-                counts_dropped += 1
-            else:
-                c.adjustment_id = item_id
-                session.add(c)
-        before = audit.snapshot(period)
-        period.framework_id = new.id
-        session.add(period)
-        audit.record(
-            session=session,
-            who=who,
-            action=AuditAction.update,
-            obj=period,
-            label=period.label,
-            before=before,
-            after=audit.snapshot(period)
-            | {"values_moved": moved, "values_dropped": dropped, "counts_dropped": counts_dropped},
-        )
 
 
 # Sheets: each saves a whole table of the editor at once, checked before anything is written
@@ -748,12 +648,12 @@ def _save(
     target, maps = _target(session, who, fw)
     write(target, plan, maps)
     if maps is not None:
-        _repoint(session, who, target)
+        # The year's periods nobody submitted for move to the new version.
+        assessment().repoint(session=session, who=who, new=target)
     session.flush()
     # Stored scores must match their inputs, so the periods this framework scores are
     # rescored in the same transaction as the change.
-    for period in periods_of(session=session, framework_id=target.id):
-        scores.store(session, period)
+    assessment().framework_changed(session=session, framework_id=target.id)
     return target
 
 
@@ -880,9 +780,7 @@ def save_indicators(
                     label=_override_label(session, o),
                     before=before,
                 )
-            values = select(IndicatorValue).where(IndicatorValue.indicator_id == ind.id)
-            for v in session.exec(values):
-                session.delete(v)
+            assessment().indicator_removed(session=session, indicator_id=ind.id)
             session.flush()
 
         _apply(
@@ -956,10 +854,7 @@ def save_adjustments(
 
     def write(fw: Framework, plan: _Plan, maps: _Maps | None) -> None:
         def drop_counts(item: Adjustment) -> None:
-            for c in session.exec(
-                select(AdjustmentCount).where(AdjustmentCount.adjustment_id == item.id)
-            ):
-                session.delete(c)
+            assessment().adjustment_removed(session=session, adjustment_id=item.id)
             session.flush()
 
         _apply(
