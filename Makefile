@@ -36,7 +36,8 @@ PYTEST_RUN = $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 test: setup
 	@status=0; \
 	echo "ruff check, ruff format --check: the Python files git tracks"; \
-	{ $(RUFF_CHECK) && $(RUFF_FORMAT) && echo "$(PYTEST_RUN)" && $(PYTEST_RUN); } \
+	{ $(RUFF_CHECK) && $(RUFF_FORMAT) && $(BIN)/lint-imports \
+	  && echo "$(PYTEST_RUN)" && $(PYTEST_RUN); } \
 	  || status=$$?; \
 	took=$$(( $$(date +%s) - $(TEST_STARTED) )); \
 	echo "make test: $$((took / 60)) min $$((took % 60)) s"; \
@@ -99,6 +100,7 @@ static/vendor/plotly/plotly.min.js.br: $(VENV)/.installed static/vendor/htmx.min
 lint: setup
 	$(RUFF_CHECK)
 	$(RUFF_FORMAT)
+	$(BIN)/lint-imports
 
 # Re-extracts the interface's messages and merges them into the Chinese catalogue.
 messages: setup
