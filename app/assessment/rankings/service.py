@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from operator import attrgetter
 from typing import TypeVar
 
 from sqlmodel import Session, col, select
@@ -13,9 +14,9 @@ from app.assessment.results import service as assessment
 from app.core.errors import Invalid
 from app.core.i18n import N_, _
 from app.core.inputs import is_id
-from app.framework.models import Aspect, Tier
+from app.framework.models import Aspect
 from app.geo import service as geo
-from app.geo.models import Area, Park, ParkKind, PilotLevel
+from app.geo.models import Area, ParkKind, PilotLevel
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -138,21 +139,11 @@ class ParkRow:
     previous_rank_city: int | None
     previous_rank_district: int | None
 
-    @property
-    def park(self) -> Park:
-        return self.result.park
-
-    @property
-    def district(self) -> Area:
-        return self.result.district
-
-    @property
-    def tier(self) -> Tier | None:
-        return self.result.tier
-
-    @property
-    def has_data(self) -> bool:
-        return self.result.has_data
+    # What a template reads of the row's stored result.
+    park = property(attrgetter("result.park"))
+    district = property(attrgetter("result.district"))
+    tier = property(attrgetter("result.tier"))
+    has_data = property(attrgetter("result.has_data"))
 
     @property
     def movement_city(self) -> str:
@@ -170,17 +161,9 @@ class DistrictRow:
     rank: int | None
     previous_rank: int | None
 
-    @property
-    def district(self) -> Area:
-        return self.result.district
-
-    @property
-    def parks(self) -> int:
-        return self.result.park_count
-
-    @property
-    def tier(self) -> Tier | None:
-        return self.result.tier
+    district = property(attrgetter("result.district"))
+    parks = property(attrgetter("result.park_count"))
+    tier = property(attrgetter("result.tier"))
 
     @property
     def movement(self) -> str:
