@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from app.core import numbers
 from app.core.config import ROOT
 from app.core.db import release_before_rendering
 from app.core.i18n import translations
@@ -41,7 +42,8 @@ def _local(value: datetime | None) -> str:
     return "—" if value is None else value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
-env.filters.update(num=_num, pct=_pct, local=_local)
+# `amount` and `number` format an indicator's value by its unit (app.core.numbers).
+env.filters.update(num=_num, pct=_pct, local=_local, amount=numbers.amount, number=numbers.number)
 
 # Distinct links a process keeps resolved (a link per park and page: a province's worth).
 URL_PATHS_KEPT = 50_000

@@ -216,7 +216,7 @@ def test_a_draft_report_leaves_its_reported_cells_without_data(client, session):
     assert trace["z"][0][0] != 3  # computed from the roster, it counts
 
     detail = client.get(f"/districts/{xishan.id}?period=2026Q3&park={park.id}&indicator=I12")
-    assert kpi(detail.text, "indicator-value") == "2.00 人"
+    assert kpi(detail.text, "indicator-value") == "2 人"
     assert "未计入：报告尚未报送" in detail.text
 
 

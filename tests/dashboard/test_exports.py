@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlmodel import col, func, select
 
 from app.assessment.results import service as assessment
+from app.core.numbers import number
 from app.enterprises.models import Enterprise, Liaison
 from app.geo import service as geo
 from app.geo.models import Area, Grid, Park
@@ -100,9 +101,10 @@ def _page_scorecard(html: str) -> list[tuple[str, list[str]]]:
     return rows
 
 
-def _shown(value) -> str:
-    """A value as the page writes it (one decimal, thousands separated, "—" for none)."""
-    return "—" if value is None else f"{value:,.1f}"
+def _shown(value, header: str) -> str:
+    """A value as the page writes it: by the unit its column's header names (a ratio with
+    at most one decimal, a count whole), thousands separated, "—" for none."""
+    return number(value, header.rsplit("（", 1)[1].rstrip("）"))
 
 
 def test_the_scorecard_holds_the_parks_and_values_the_page_shows(client, liangxi, session):
@@ -124,7 +126,7 @@ def test_the_scorecard_holds_the_parks_and_values_the_page_shows(client, liangxi
         ]
     )
     for row, (_, shown) in zip(rows[1:], page, strict=True):
-        assert [_shown(v) for v in row[2:14]] == shown
+        assert [_shown(v, h) for v, h in zip(row[2:14], rows[0][2:14], strict=True)] == shown
     ranking = table_rows(html, "park-ranking")
     assert [(str(r[0]), f"{r[14]:.2f}", r[15]) for r in rows[1:]] == [
         (p[0].split()[0], p[3], p[4]) for p in ranking
@@ -163,7 +165,7 @@ def test_an_earlier_period_gives_that_periods_scorecard(client, liangxi):
     ]
     assert rows[1][14] == 93.24  # not the 98.29 of 2026Q3
     for row, (_, shown) in zip(rows[1:], _page_scorecard(html), strict=True):
-        assert [_shown(v) for v in row[2:14]] == shown
+        assert [_shown(v, h) for v, h in zip(row[2:14], rows[0][2:14], strict=True)] == shown
 
 
 def test_the_scorecard_csv_is_the_first_sheet(client, liangxi):
