@@ -14,6 +14,7 @@ from app.assessment.results import service as assessment
 from app.core.errors import Invalid
 from app.core.i18n import N_, _
 from app.core.inputs import is_id
+from app.enterprises import pinyin
 from app.framework.models import Aspect
 from app.geo import service as geo
 from app.geo.models import Area, ParkKind, PilotLevel
@@ -30,7 +31,13 @@ FILTER_LABELS = {
     "kind": N_("Park kind"),
     "pilot": N_("Pilot level"),
     "by": N_("Rank by"),
+    "sort": N_("Sort by"),
 }
+
+# How the park table may be ordered. Each column sorts its natural way first (ranks and
+# names up, scores down); a leading "-" reverses it. Ranks are the default.
+RANK = "rank"
+SORTS = ("rank", "name", "score", "district")
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,15 @@ class Filters:
     pilot: PilotLevel | None = None
     aspect: Aspect | None = None
     search: str = ""  # part of a park's name
+    sort: str = RANK  # one of SORTS, "-" in front for the other way
+
+    @property
+    def sort_field(self) -> str:
+        return self.sort.removeprefix("-")
+
+    @property
+    def sort_reversed(self) -> bool:
+        return self.sort.startswith("-")
 
     @property
     def narrowed(self) -> bool:
@@ -94,6 +110,7 @@ def parse_filters(
     pilot: str | None = None,
     by: str | None = None,
     q: str | None = None,
+    sort: str | None = None,
 ) -> Filters:
     """Turns the query's filter values into Filters, or raises Invalid naming each bad one."""
     errors: dict[str, str] = {}
@@ -125,9 +142,14 @@ def parse_filters(
         errors[key] = _("{field} is at most {n} characters.").format(
             field=_(FILTER_LABELS[key]), n=SEARCH_MAX
         )
+    order = (sort or RANK).strip()
+    if order.removeprefix("-") not in SORTS:
+        bad("sort")
     if errors:
         raise Invalid(errors)
-    return Filters(district=area, kind=park_kind, pilot=level, aspect=aspect, search=search)
+    return Filters(
+        district=area, kind=park_kind, pilot=level, aspect=aspect, search=search, sort=order
+    )
 
 
 @dataclass(frozen=True)
@@ -221,6 +243,42 @@ def _query(filters: Filters) -> assessment.ParkQuery:
     )
 
 
+def _name_key(r: assessment.ParkResult):
+    return pinyin.sort_key(r.park.name)
+
+
+def _sorted_page(
+    res: assessment.PeriodResults,
+    query: assessment.ParkQuery,
+    filters: Filters,
+    page: int,
+    per_page: int | None,
+) -> list[assessment.ParkResult]:
+    """The page of parks the filters keep, in the order the reader chose.
+
+    Rank and score orders are the stored rank order (a score's rank is its place), read a
+    page at a time from the top or the bottom. Name and district orders need every row
+    the filters keep: pinyin is not the database's collation, so they are sorted here.
+    """
+    field, backwards = filters.sort_field, filters.sort_reversed
+    offset = (page - 1) * per_page if per_page else 0
+    if field in (RANK, "score"):
+        # Rank up is score down (equal scores share a rank, names break ties): both read
+        # best first, and reversed from the bottom of the table.
+        found = res.parks(replace(query, limit=per_page, offset=offset, from_bottom=backwards))
+        return found[::-1] if backwards else found
+    rows = res.parks(query)
+    if field == "name":
+        rows.sort(key=_name_key, reverse=backwards)
+    else:
+        # By district (in pinyin), and by rank within each; "-district" reverses only the
+        # districts, so each district's best park still comes first.
+        districts = sorted({r.district.name for r in rows}, key=pinyin.sort_key, reverse=backwards)
+        place = {name: i for i, name in enumerate(districts)}
+        rows.sort(key=lambda r: (place[r.district.name], r.rank_city, r.park.name))
+    return rows[offset : offset + per_page] if per_page else rows
+
+
 def rankings(
     *,
     session: Session,
@@ -238,11 +296,7 @@ def rankings(
     res = assessment.results(session=session, period=period)
     query = _query(filters)
     matched = res.count(query)
-    if per_page:
-        page = min(max(page, 1), max(1, -(-matched // per_page)))
-        query = replace(query, limit=per_page, offset=(page - 1) * per_page)
-    else:
-        page = 1
+    page = min(max(page, 1), max(1, -(-matched // per_page))) if per_page else 1
     out_of = None
     if filters.aspect is not None:
         out_of = sum(i.weight for i in res.indicators if i.aspect_id == filters.aspect.id)
@@ -251,7 +305,7 @@ def rankings(
         filters,
         out_of,
         _district_rows(res, filters.aspect),
-        [_park_row(r, filters.aspect) for r in res.parks(query)],
+        [_park_row(r, filters.aspect) for r in _sorted_page(res, query, filters, page, per_page)],
         matched=matched,
         page=page,
         per_page=per_page,

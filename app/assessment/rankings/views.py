@@ -40,6 +40,7 @@ class Asked:
     pilot: str | None = None
     by: str | None = None
     q: str | None = None
+    sort: str | None = None
     page: str | None = None
 
 
@@ -63,6 +64,8 @@ def _chosen(period: Period, f: rs.Filters) -> dict[str, str]:
         "pilot": f.pilot.value if f.pilot else "",
         "by": str(f.aspect.id) if f.aspect else rs.TOTAL,
         "q": f.search,
+        # The default order is left out of links, as the empty filters are.
+        "sort": "" if f.sort == rs.RANK else f.sort,
     }
 
 
@@ -123,7 +126,16 @@ def _filters(session: Session, period: Period, asked: Asked) -> rs.Filters:
         pilot=asked.pilot,
         by=asked.by,
         q=asked.q,
+        sort=asked.sort,
     )
+
+
+def _sort_url(base: str, chosen: dict[str, str], field: str) -> str:
+    """A column header's link: sorts by the field its natural way, or the other way when
+    the table is already sorted by it; the other filters stay, the page goes back to 1."""
+    current = chosen.get("sort") or rs.RANK
+    order = f"-{field}" if current == field else field
+    return f"{base}?{_query(chosen | {'sort': '' if order == rs.RANK else order})}"
 
 
 def _page_number(text: str | None) -> int:
@@ -185,6 +197,7 @@ def rankings_page(request: Request, session: SessionDep, who: Who, asked: AskedD
                 figure=_figure(request, rk, visible),
                 export_url=f"{request.url_for('rankings_xlsx')}?{_query(chosen)}",
                 page_url=lambda n: _page_url(str(request.url_for("rankings")), chosen, n),
+                sort_url=lambda field: _sort_url(str(request.url_for("rankings")), chosen, field),
                 csv_url=f"{request.url_for('rankings_csv')}?{_query(chosen)}",
             )
     template = "assessment/_rankings_table.html" if is_htmx(request) else "assessment/rankings.html"
