@@ -188,9 +188,11 @@ def _job_context(session: Session, job: ImportJob) -> dict[str, Any]:
 @router.get("/imports/{job_id}", response_class=HTMLResponse, name="import_job")
 def job_page(request: Request, job_id: int, session: SessionDep, who: Who):
     context = _job_context(session, service.get(session, who, job_id))
-    # A file whose rows have errors is bad input: the preview comes with a 4xx status.
-    bad = context["job"].status in (ImportStatus.invalid, ImportStatus.failed)
-    return render(request, "imports/job.html", context, status_code=422 if bad else 200)
+    # A preview listing row errors is a page like any other (200): the request for it is
+    # sound, and monitoring must not count every clerk's typo as a failure. A job that
+    # failed (its file refused while it was read, its worker gone) still answers 422.
+    failed = context["job"].status is ImportStatus.failed
+    return render(request, "imports/job.html", context, status_code=422 if failed else 200)
 
 
 @router.get("/imports/{job_id}/progress", response_class=HTMLResponse, name="import_progress")
