@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlmodel import Session, col, delete, func, select, update
+from sqlmodel import Session, col, delete, func, or_, select, update
 from zxcvbn import zxcvbn
 
 from app.accounts.models import (
@@ -283,13 +283,31 @@ def _hash(password: str) -> str:
 # ---- users -------------------------------------------------------------------------
 
 
-def list_users(*, session: Session, who: Principal) -> list[User]:
-    """The users the principal administers, by username."""
-    return list(
-        session.exec(
-            permissions.restrict(select(User).order_by(col(User.username)), who, "admin", User)
+# A username and a display name are at most 40 characters: a longer search matches no one.
+USER_SEARCH_MAX = 40
+
+
+def list_users(*, session: Session, who: Principal, search: str = "") -> list[User]:
+    """The users the principal administers, by username; a search keeps those whose
+    username or display name contains it (any case). Invalid when it is too long."""
+    q = search.strip()
+    if len(q) > USER_SEARCH_MAX:
+        raise Invalid(
+            {
+                "q": _("{field} is at most {n} characters.").format(
+                    field=_("Username or name"), n=USER_SEARCH_MAX
+                )
+            }
         )
-    )
+    stmt = select(User).order_by(col(User.username))
+    if q:
+        stmt = stmt.where(
+            or_(
+                col(User.username).icontains(q, autoescape=True),
+                col(User.display_name).icontains(q, autoescape=True),
+            )
+        )
+    return list(session.exec(permissions.restrict(stmt, who, "admin", User)))
 
 
 def get_user(*, session: Session, who: Principal, user_id: int) -> User:

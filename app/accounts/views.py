@@ -17,7 +17,7 @@ from app.core.db import SessionDep, begin_writing, reads_first
 from app.core.errors import Invalid
 from app.core.i18n import _
 from app.core.permissions import ROLE_LABELS
-from app.core.templating import env, render
+from app.core.templating import env, is_htmx, render
 from app.enterprises.models import Liaison, LiaisonRole
 from app.geo.models import Area, AreaLevel, Grid, Park
 
@@ -238,14 +238,19 @@ UserForm = Annotated[dict, Depends(_read_user_form)]
 
 
 @admin.get("/users", response_class=HTMLResponse, name="users")
-def users(request: Request, session: SessionDep, who: Who):
-    rows = accounts.list_users(session=session, who=who)
+def users(request: Request, session: SessionDep, who: Who, q: str = ""):
+    # The search box asks with htmx as one types: the answer is the list alone.
+    template = "accounts/_users_table.html" if is_htmx(request) else "accounts/users.html"
+    context = {"q": q, "roles": ROLE_LABELS, "errors": {}, "users": [], "scopes": {}}
+    try:
+        rows = accounts.list_users(session=session, who=who, search=q)
+    except Invalid as exc:
+        # The page stays usable: the box shows what was typed and what is wrong with it.
+        context["errors"] = exc.errors
+        return render(request, template, context | {"names": {}}, status_code=422)
     scopes = {u.id: accounts.scopes_of(session=session, user_id=u.id) for u in rows}
-    return render(
-        request,
-        "accounts/users.html",
-        {"users": rows, "scopes": scopes, "roles": ROLE_LABELS, "names": _place_names(session)},
-    )
+    context |= {"users": rows, "scopes": scopes, "names": _place_names(session)}
+    return render(request, template, context)
 
 
 def _place_names(session) -> dict[str, str]:
