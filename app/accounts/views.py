@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from app.accounts import service as accounts
 from app.accounts.deps import ANON_CSRF_COOKIE, SESSION_COOKIE, client_address
+from app.accounts.home import home_of_user
 from app.accounts.models import User
 from app.audit import service as audit
 from app.core import permissions, privacy
@@ -93,7 +94,11 @@ def login_submit(
         )
     # A login replaces whatever session the browser had: a new id at every login.
     accounts.end_session(session=session, token=request.cookies.get(SESSION_COOKIE))
+    # A page the user was sent away from wins; otherwise (the site's root too) their home.
     target = _safe_next(next)
+    if target == "/":
+        home = home_of_user(session=session, user=done.user)
+        target = request.url_for(home.route, **home.params).path
     if done.session.failed_logins_before:
         # The owner first sees how many failed logins there were since their last one.
         target = f"{request.url_for('login_notice')}?{urlencode({'next': target})}"

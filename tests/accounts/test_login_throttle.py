@@ -15,6 +15,7 @@ from app.accounts import service as accounts
 from app.accounts.models import LoginFailure, User
 from app.audit.models import AuditAction, AuditLog
 from app.core.types import utcnow
+from app.geo.models import Park
 from tests.helpers import form_token
 
 PASSWORD = "parkgrid-demo"
@@ -179,9 +180,11 @@ def test_the_owner_is_told_of_the_failed_logins_since_their_last_login(browsers,
     assert session.exec(select(User.failed_logins).where(User.username == "leader")).one() == 0
 
 
-def test_a_login_without_earlier_failures_goes_straight_on(browsers):
+def test_a_login_without_earlier_failures_goes_straight_on(browsers, session):
     resp = _try(browsers(OWNER), "park_huaxia", PASSWORD)
-    assert resp.status_code == 303 and resp.headers["location"] == "/"
+    # Straight on to the park administrator's home: its park (tests/accounts/test_home.py).
+    huaxia = session.exec(select(Park).where(Park.name == "无锡华夏家居港")).one()
+    assert resp.status_code == 303 and resp.headers["location"] == f"/parks/{huaxia.id}"
 
 
 def test_failures_on_unknown_names_count_for_the_address(browsers, session):

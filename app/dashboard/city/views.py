@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.assessment.results import service as assessment
-from app.core import charts
+from app.core import charts, crumbs
 from app.core.auth import Who
 from app.core.db import SessionDep
 from app.core.errors import NotFound
@@ -80,9 +80,11 @@ def overview(
     park: query_id(N_("Park")) = None,
     radar: query_id(N_("Park")) = None,
 ):
-    if who.role == "grid_liaison" and not is_htmx(request):
-        # A liaison's home is their grids, not the city's league tables.
-        return RedirectResponse(request.url_for("my_grids"), status_code=303)
+    # The same answer the menu and the breadcrumb ask for (worked out once per request).
+    home = crumbs.home_of(request) or crumbs.OVERVIEW
+    if not home.overview and not is_htmx(request):
+        # Not one of this viewer's pages (a liaison's home is their grids): sent home.
+        return RedirectResponse(request.url_for(home.route, **home.params), status_code=303)
     # The league tables are published to every user; links open only what is in scope.
     res = period_results(session, period)
     visible = geo.visible(session=session, who=who)
