@@ -4,6 +4,7 @@ and the roster export are written (the same layout, so an export imports back un
 
 import enum
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,12 +170,24 @@ ENUM_OF = {
     "reform_type": ReformType,
 }
 YES, NO = N_("Yes"), N_("No")
+YES_OR_NO = N_("Yes / No")
 TRUE_WORDS = frozenset({"是", "y", "yes", "true", "1", "√", "✓"})
 FALSE_WORDS = frozenset({"否", "n", "no", "false", "0", ""})
 WHOLE = re.compile(r"^\d{1,7}$")
 
 
 # ---- reading a cell -------------------------------------------------------------------
+
+
+def compact(text: str) -> str:
+    """A code or a number as its characters alone: full-width digits and letters of a
+    Chinese keyboard (１３８, ＭＡ) read as ASCII, spaces and dashes of any width dropped
+    (138-1234-5678, １３８　１２３４), letters upper-case. Credit codes and mobile numbers
+    alike, so one typed either way is the same key everywhere in an import."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(
+        ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Pd"
+    ).upper()
 
 
 def shown(value: Any) -> str:
@@ -216,12 +229,12 @@ def read_cell(col: Col, value: Any) -> Any:
         return _choice(col, text)
     if col.kind is Kind.code:
         try:
-            return check_credit_code(text)
+            return check_credit_code(compact(text))
         except InvalidCode as exc:
             raise CellError(f"“{col.title}”“{text}”：{exc}") from None
     if col.kind is Kind.mobile:
         try:
-            return check_mobile(text)
+            return check_mobile(compact(text))
         except ValueError as exc:
             raise CellError(f"“{col.title}”“{text}”：{exc}") from None
     if col.max_length and len(text) > col.max_length:
@@ -335,15 +348,19 @@ def _lists(wb: Workbook, grid_names: Sequence[str]) -> dict[str, str]:
     ws = wb.create_sheet(gettext(LISTS))
     ws.sheet_state = "hidden"
     ranges: dict[str, str] = {}
-    lists: list[tuple[str, list[str]]] = [("grid", list(grid_names) or [""])]
-    lists.append(("flag", [gettext(YES), gettext(NO)]))
+    # Each list headed by the column it serves, in Chinese: a clerk who unhides the sheet
+    # reads 网格 and 所有制, not the code's keys.
+    lists: list[tuple[str, str, list[str]]] = [
+        ("grid", ENTERPRISES.column("grid").title, list(grid_names) or [""]),
+        ("flag", gettext(YES_OR_NO), [gettext(YES), gettext(NO)]),
+    ]
     for key in ENUM_OF:
         col = next(c for s in SHEETS for c in s.columns if c.key == key)
         assert col.choices is not None
-        lists.append((key, [gettext(v) for v in col.choices.values()]))
-    for c, (key, values) in enumerate(lists, start=1):
+        lists.append((key, col.title, [gettext(v) for v in col.choices.values()]))
+    for c, (key, title, values) in enumerate(lists, start=1):
         letter = get_column_letter(c)
-        ws.cell(1, c, key)
+        ws.cell(1, c, title)
         for r, value in enumerate(values, start=2):
             # A grid's name as typed: text, never a formula.
             sheets.put(ws, r, c, value)

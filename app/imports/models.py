@@ -34,6 +34,9 @@ RUNNING = frozenset({ImportStatus.checking, ImportStatus.applying})
 class LineKind(enum.StrEnum):
     error = "error"
     change = "change"
+    # Something the clerk should know that does not stop the import (rows taken from a
+    # merged cell, hidden rows). Its value fits the column's six characters as they are.
+    warning = "warn"
 
 
 class ImportJob(SQLModel, table=True):
@@ -77,7 +80,7 @@ class ImportFile(SQLModel, table=True):
 
 
 class ImportLine(SQLModel, table=True):
-    """One finding of a check: an error in a cell, or the change a row would make."""
+    """One finding of a check: an error in a cell, a warning, or the change a row would make."""
 
     __tablename__ = "import_line"
 

@@ -346,12 +346,25 @@ class _Checker:
             Finding(LineKind.error, table.sheet.title, row, column, label, message)
         )
 
+    def warning(self, table: Table, row: int, key: str | None, message: str) -> None:
+        column = table.letters.get(key, "") if key else ""
+        label = table.sheet.column(key).title if key else ""
+        self.plan.findings.append(
+            Finding(LineKind.warning, table.sheet.title, row, column, label, message)
+        )
+
     def cells(self, table: Table, row: workbook.Row) -> dict[str, Any] | None:
         """The row's values read by their columns, or None after recording its errors."""
         out, ok = {}, True
         for c in table.sheet.columns:
             if c.key not in table.letters:
                 out[c.key] = layout.read_cell(c, None) if not c.required else None
+                continue
+            ref = table.merged.get((row.number, c.key))
+            if ref is not None and c.required:
+                # Blank because a merge covers it: say so, or the clerk sees a value there.
+                self.error(table, row.number, c.key, _merged_message(table, row.number, c, ref))
+                ok = False
                 continue
             try:
                 out[c.key] = layout.read_cell(c, self.unmasked(c, row.values.get(c.key)))
@@ -551,20 +564,96 @@ class _Checker:
             else:
                 node_of[grid] = _("{name} (row {row})").format(name=op.values["name"], row=op.row)
 
+    def notes(self) -> None:
+        """The warnings of each sheet: cells filled from a merge, optional cells a merge
+        left blank, hidden rows. None of them stops the import."""
+        for table in self.tables.values():
+            sheet = table.sheet
+            for key in dict.fromkeys(f.key for f in table.filled):
+                mine = [f for f in table.filled if f.key == key]
+                rows = sorted(r for f in mine for r in f.rows)
+                self.warning(
+                    table,
+                    rows[0],
+                    key,
+                    _(
+                        "{n} rows took their “{field}” from a merged cell ({ranges}): rows "
+                        "{rows}. Each of them is imported with the value of the merged cell."
+                    ).format(
+                        n=len(rows),
+                        field=sheet.column(key).title,
+                        ranges="、".join(f.ref for f in mine),
+                        rows=spans(rows),
+                    ),
+                )
+            blank: dict[tuple[str, str], list[int]] = {}
+            for (number, key), ref in table.merged.items():
+                if not sheet.column(key).required:
+                    blank.setdefault((key, ref), []).append(number)
+            for (key, ref), rows in blank.items():
+                rows.sort()
+                self.warning(
+                    table,
+                    rows[0],
+                    key,
+                    _(
+                        "Rows {rows}, column “{field}”: inside the merged cells {range}, whose "
+                        "value is in {first} only; these rows are imported with it blank."
+                    ).format(
+                        rows=spans(rows),
+                        field=sheet.column(key).title,
+                        range=ref,
+                        first=ref.split(":")[0],
+                    ),
+                )
+            if table.hidden:
+                self.warning(
+                    table,
+                    table.hidden[0],
+                    None,
+                    _(
+                        "{n} rows are hidden in the workbook: rows {rows}. They are checked "
+                        "and imported like the others; if they should not be, delete them "
+                        "and upload the file again."
+                    ).format(n=len(table.hidden), rows=spans(table.hidden)),
+                )
+
     def run(self) -> Plan:
         self.liaisons()
         self.grids()
         self.enterprises()
+        self.notes()
         self.plan.findings.sort(key=lambda f: (f.sheet, f.row))
         return self.plan
 
 
+def _merged_message(table: Table, row: int, c: Col, ref: str) -> str:
+    return _(
+        "Row {row}, column “{field}”: the cell is inside the merged cells {range}, whose "
+        "value is in {first} only, so this row has none. Unmerge the cells and fill in "
+        "every row."
+    ).format(row=row, field=c.title, range=ref, first=ref.split(":")[0])
+
+
+def spans(rows: list[int], limit: int = 40) -> str:
+    """Row numbers as runs, "5–9、12", the first `limit` runs and "…" for the rest."""
+    runs: list[list[int]] = []
+    for r in sorted(rows):
+        if runs and r == runs[-1][1] + 1:
+            runs[-1][1] = r
+        else:
+            runs.append([r, r])
+    words = [f"{a}–{b}" if b > a else str(a) for a, b in runs]
+    return "、".join(words[:limit]) + ("、…" if len(words) > limit else "")
+
+
 def _compact(text: str) -> str:
-    return "".join(text.split()).replace("-", "").upper()
+    return layout.compact(text)
 
 
 def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())[-11:]
+    # Full-width digits too: the key must equal the number the cell reads as.
+    return "".join(ch for ch in layout.compact(text) if "0" <= ch <= "9")[-11:]
 
 
 def check(session: Session, who: Principal, park_id: int, tables: list[Table]) -> Plan:
@@ -1048,7 +1137,8 @@ class _Run:
 def _store_preview(s: Session, job: ImportJob, plan: Plan, message: str = "") -> None:
     for line in s.exec(select(ImportLine).where(ImportLine.job_id == job.id)):
         s.delete(line)
-    kept = list(plan.errors) + list(_change_lines(plan))[:KEPT_CHANGES]
+    warnings = [f for f in plan.findings if f.kind is LineKind.warning]
+    kept = list(plan.errors) + warnings + list(_change_lines(plan))[:KEPT_CHANGES]
     s.add_all(
         ImportLine(
             job_id=job.id,

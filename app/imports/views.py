@@ -167,6 +167,7 @@ def upload(
 def _job_context(session: Session, job: ImportJob) -> dict[str, Any]:
     errors, error_total = service.lines(session, job.id, LineKind.error, SHOWN_LINES)
     changes, change_total = service.lines(session, job.id, LineKind.change, SHOWN_LINES)
+    warnings, _total = service.lines(session, job.id, LineKind.warning, SHOWN_LINES)
     can_confirm = service.can_confirm(job)
     # A running job whose worker is gone shows as failed, with the reason.
     job = service.shown(job)
@@ -180,6 +181,7 @@ def _job_context(session: Session, job: ImportJob) -> dict[str, Any]:
         "error_total": error_total,
         "changes": changes,
         "change_total": change_total,
+        "warnings": warnings,
         "titles": service.sheet_titles(),
         "percent": int(100 * job.rows_done / job.rows_total) if job.rows_total else 0,
     }

@@ -3,23 +3,24 @@
 `inspect` looks at the raw zip before anything parses it: not an .xlsx, too big unpacked
 (a zip bomb), XML with entity declarations, formulas, far too many columns. It reads each
 worksheet's XML once with a regular expression, so it answers within the upload request.
-`read` then parses the rows with openpyxl in read-only mode (defusedxml underneath).
+`read` then parses the rows with openpyxl in read-only mode (defusedxml underneath), and
+reads what that mode cannot see (merged cells, hidden rows) from the sheet's XML.
 """
 
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import BytesIO
 from posixpath import join, normpath
 from typing import Any
 
 from defusedxml import ElementTree
 from openpyxl import load_workbook
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 
 from app.core.i18n import _
-from app.imports.layout import Sheet
+from app.imports.layout import Kind, Sheet
 
 MAX_UNPACKED = 256 * 1024 * 1024
 MAX_RATIO = 100  # unpacked / packed size of one member; real sheets stay well under 20
@@ -34,6 +35,10 @@ OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 FORMULA = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"[^>]*>\s*<(?:\w+:)?f\b')
 DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="([A-Z]+\d+)(?::([A-Z]+)(\d+))?"')
 DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
+MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]{1,3}[0-9]+(?::[A-Z]{1,3}[0-9]+)?)"')
+ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
+HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
 
 
 class Refused(Exception):
@@ -151,10 +156,25 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Filled:
+    """Cells of a column inside a merged range that took the value of its first cell."""
+
+    key: str  # the column
+    ref: str  # the merged range, "B10:B14"
+    rows: list[int]
+
+
+@dataclass(frozen=True)
 class Table:
     sheet: Sheet
     letters: dict[str, str]  # column key -> Excel column letter
     rows: list[Row]
+    # Grid cells that took their value from a merged range's first cell.
+    filled: list[Filled] = field(default_factory=list)
+    # Cells inside a merged range that are not its first cell and were not filled (so they
+    # read blank, as the clerk sees them), by (row, column key): the range's reference.
+    merged: dict[tuple[int, str], str] = field(default_factory=dict)
+    hidden: list[int] = field(default_factory=list)  # rows read that are hidden in Excel
 
 
 Progress = Callable[[int, int], None]  # (rows read, rows expected)
@@ -231,12 +251,81 @@ def check_layout(content: bytes, layout: Sequence[Sheet]) -> None:
         wb.close()
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _marks(content: bytes) -> dict[str, tuple[list[str], set[int]]]:
+    """Each sheet's merged ranges and hidden rows, by sheet name.
+
+    openpyxl's read-only mode, which keeps memory flat on a large roster, sees neither
+    (its worksheets have no merged_cells or row_dimensions), and the full mode holds every
+    cell in memory. The XML was inspected already, so a scan of its tags is safe and cheap.
+    """
+    out: dict[str, tuple[list[str], set[int]]] = {}
+    with zipfile.ZipFile(BytesIO(content)) as zf:
+        names = set(zf.namelist())
+        for name, part in _sheet_parts(zf).items():
+            if part not in names:
+                continue
+            xml = zf.read(part)
+            merges = [m.group(1).decode() for m in MERGE.finditer(xml)]
+            hidden, number = set(), 0
+            if b"hidden=" in xml:
+                for m in ROW.finditer(xml):
+                    found = ROW_NUMBER.search(m.group(1))
+                    # A row without its number follows the one before (as openpyxl reads it).
+                    number = int(found.group(1)) if found else number + 1
+                    if HIDDEN.search(m.group(1)):
+                        hidden.add(number)
+            out[name] = (merges, hidden)
+    return out
+
+
+def _merge(
+    sheet: Sheet, keys: dict[int, str], rows: list[Row], merges: list[str]
+) -> tuple[list[Filled], dict[tuple[int, str], str]]:
+    """Applies a sheet's merged ranges to its rows, as Excel shows them: a grid merged down
+    several rows is that grid on each of them (filled from the range's first cell); any
+    other cell a merge covers is blank, whatever it held before it was merged."""
+    by_number = {r.number: r for r in rows}
+    key_of = {i + 1: key for i, key in keys.items()}  # Excel column number -> key
+    grid_keys = {c.key for c in sheet.columns if c.kind is Kind.grid}
+    filled: list[Filled] = []
+    merged: dict[tuple[int, str], str] = {}
+    # In the sheet's order, whatever order the file lists them in.
+    ranges = sorted((range_boundaries(ref), ref) for ref in merges if ":" in ref)
+    for (min_col, min_row, max_col, max_row), ref in ranges:
+        top = by_number.get(min_row)
+        first = top.values.get(key_of.get(min_col, "")) if top else None
+        for c in range(min_col, max_col + 1):
+            key = key_of.get(c)
+            if key is None:
+                continue
+            took = []
+            for r in range(max(min_row, 2), max_row + 1):
+                row = by_number.get(r)
+                if row is None or (r, c) == (min_row, min_col):
+                    continue
+                if key in grid_keys and c == min_col and min_row >= 2 and not _blank(first):
+                    row.values[key] = first
+                    took.append(r)
+                else:
+                    row.values[key] = None
+                    merged[(r, key)] = ref
+            if took:
+                filled.append(Filled(key, ref, took))
+    return filled, merged
+
+
 def read(content: bytes, layout: Sequence[Sheet], progress: Progress | None = None) -> list[Table]:
-    """The rows of the layout's sheets present in the workbook; empty rows are skipped."""
+    """The rows of the layout's sheets present in the workbook; empty rows are skipped.
+    Merged cells read as Excel shows them (see `_merge`); hidden rows are read and named."""
     wb = _open(content)
     try:
         present = _present(wb, layout)
         expected = sum(max((wb[s.title].max_row or 1) - 1, 0) for s, _keys in present)
+        marks = _marks(content)
         tables, done = [], 0
         for sheet, keys in present:
             rows = []
@@ -246,7 +335,10 @@ def read(content: bytes, layout: Sequence[Sheet], progress: Progress | None = No
                 if progress and done % 500 == 0:
                     progress(done, max(expected, done))
             letters = {key: get_column_letter(i + 1) for i, key in keys.items()}
-            tables.append(Table(sheet, letters, rows))
+            merges, hidden = marks.get(sheet.title, ([], set()))
+            filled, merged = _merge(sheet, keys, rows, merges)
+            shown = [r.number for r in rows if r.number in hidden]
+            tables.append(Table(sheet, letters, rows, filled, merged, shown))
         if progress:
             progress(done, done)
         return tables
