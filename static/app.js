@@ -65,6 +65,21 @@
     mountCharts(ev.detail.elt);
   });
 
+  // A form, or the button that submits it, with data-confirm="question" asks first; no
+  // inline script, so the page's CSP needs nothing for it. Cancelling sends nothing.
+  document.addEventListener(
+    "submit",
+    function (ev) {
+      var asker = ev.submitter && ev.submitter.dataset.confirm ? ev.submitter : ev.target;
+      var question = asker && asker.dataset ? asker.dataset.confirm : "";
+      if (question && !window.confirm(question)) {
+        ev.preventDefault();
+        ev.stopImmediatePropagation();
+      }
+    },
+    true
+  );
+
   // Exposed for pages that redraw their figures in place (the big screen).
   window.ParkGrid = { mountCharts: mountCharts };
 })();

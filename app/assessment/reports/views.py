@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from app.assessment.models import REPORT_STATE_LABELS, VALUE_ORIGIN_LABELS, ParkReport, Period
 from app.assessment.reports import evidence as evidence_service
+from app.assessment.reports import review
 from app.assessment.reports import service as reports
 from app.assessment.results import scores
 from app.assessment.results import service as assessment
@@ -51,6 +52,12 @@ def _report_page(request, session, who, park_id: int, period: Period, status_cod
     view = reports.load(session=session, who=who, park_id=park_id, period=period)
     context = {
         "view": view,
+        "comparison": review.compare(
+            session=session,
+            view=view,
+            threshold=request.app.state.settings.review_change_threshold,
+        ),
+        "standing": review.standing(session=session, view=view),
         "park": view.park,
         "period": period,
         "can_report": permissions.allows(session, who, "report", Park, park_id),
@@ -251,6 +258,7 @@ def reports_page(request: Request, session: SessionDep, who: Who, period: Period
         "can_review": who.can("review"),
         "published": reports.published(session, p.year),
         "can_publish": who.can("audit"),
+        "open_period": review.open_period(session=session),
     }
     return render(request, "assessment/reports.html", context)
 
