@@ -195,11 +195,12 @@ def test_heat_map_cells_show_the_value_and_its_movement(client, session):
             a, b = now[(park.id, code)], before[(park.id, code)]
             move = "—" if round(a, 1) == round(b, 1) else "↑" if a > b else "↓"
             assert trace["text"][i][j].endswith(move), (park.name, code)
-    # Known demo cells: 华夏's I01 rose from 88.88 % to 93.12 %, its training bases stayed
-    # at 3 of 2, and 盛阳's demand resolution fell from 88 % to 86 % of its target.
-    assert trace["text"][0][0] == "93.1% ↑"
-    assert trace["text"][0][4] == "3 —"
-    assert trace["text"][1][8] == "81.9% ↓"
+    # Known demo cells, each its completion of the target (whole per cent, rounded down):
+    # 华夏's I01 rose from 88.88 % to 93.12 %, its training bases stayed at 3 of 2 (150 %),
+    # and 盛阳's demand resolution fell from 88 % to 86 % of its target.
+    assert trace["text"][0][0] == "93% ↑"
+    assert trace["text"][0][4] == "150% —"
+    assert trace["text"][1][8] == "86% ↓"
     # The accessible table under the heat map says the same, cell by cell.
     card = table_rows(html, "scorecard")
     assert card[0][0] == "无锡华夏家居港" and card[0][1] == "93%"

@@ -1,11 +1,13 @@
 """Figures of the district dashboard: the park × indicator heat map, linked indicator bars."""
 
+import math
 from collections.abc import Callable, Sequence
 from html import escape
 
-from app.core import charts
+from app.core import charts, numbers
 from app.core.i18n import _
 from app.dashboard.district.service import CATEGORY_LABELS, Cell, ScorecardRow
+from app.framework.models import Indicator
 
 # The traffic lights of static/app.css (.cell.reached, .progressing, .behind, .missing), in
 # category order 0..3, so the heat map and its HTML legend chips show the same colours.
@@ -24,6 +26,11 @@ def _discrete(colours: Sequence[str]) -> list[list]:
     return scale
 
 
+# Column heads: the name under the code and unit, in lines of at most this many characters
+# (a dozen columns share the width of a desktop screen).
+NAME_LINE = 5
+
+
 def heatmap(
     rows: Sequence[str],
     columns: Sequence[str],
@@ -32,11 +39,17 @@ def heatmap(
     hover: Sequence[Sequence[str]],
     *,
     urls: Sequence[Sequence[str]] = (),
+    heads: Sequence[str] = (),
 ) -> dict:
     """A grid of cells, one row per entry top-down in the order given, coloured by category
     (0..3: reached, progressing, not on track, no data), each cell showing its text; a cell
-    carries its link in customdata."""
+    carries its link in customdata. `heads`, when given, are the columns' tick labels (the
+    columns themselves stay their short keys, which the links and tests use)."""
     n = len(rows)
+    lines = max((h.count("<br>") + 1 for h in heads), default=1)
+    xaxis: dict = {"side": "top", "type": "category", "fixedrange": True, "ticks": ""}
+    if heads:
+        xaxis |= {"tickmode": "array", "tickvals": list(columns), "ticktext": list(heads)}
     return {
         "data": [
             {
@@ -52,15 +65,16 @@ def heatmap(
                 "ygap": 2,
                 "text": [list(r) for r in text],
                 "texttemplate": "%{text}",
-                "textfont": {"size": 11, "color": "#263238"},
+                # Read at arm's length on a desktop: no cell text under 12 px.
+                "textfont": {"size": 13, "color": "#263238"},
                 "hovertext": [list(r) for r in hover],
                 "hovertemplate": "%{hovertext}<extra></extra>",
                 "customdata": [list(r) for r in urls],
             }
         ],
         "layout": charts._layout(
-            height=max(160, 38 * n + 50),
-            xaxis={"side": "top", "type": "category", "fixedrange": True, "ticks": ""},
+            height=max(160, 40 * n + 18 * lines + 40),
+            xaxis=xaxis,
             # First entry on top, as in the ranking.
             yaxis={
                 "type": "category",
@@ -69,9 +83,27 @@ def heatmap(
                 "fixedrange": True,
                 "ticks": "",
             },
-            margin={"l": 10, "r": 10, "t": 30, "b": 10},
+            # The column heads need room above the cells for all their lines.
+            margin={"l": 10, "r": 10, "t": 18 * lines + 14, "b": 10},
         ),
     }
+
+
+def _name_lines(name: str) -> list[str]:
+    """A name cut into lines of at most NAME_LINE characters, as even as they can be."""
+    count = max(1, math.ceil(len(name) / NAME_LINE))
+    size = math.ceil(len(name) / count)
+    return [name[i : i + size] for i in range(0, len(name), size)]
+
+
+def column_head(ind: Indicator) -> str:
+    """A heat-map column's label: the code and the unit of its values on the first line,
+    "I03（场）", then the indicator's name in smaller lines below it."""
+    unit = ind.unit or _("no unit")
+    # Each line its own span: Plotly does not carry a style across a <br>.
+    small = '<span style="font-size:11px">{}</span>'
+    lines = [small.format(escape(line)) for line in _name_lines(ind.name)]
+    return "<br>".join([f"<b>{escape(ind.code)}（{escape(unit)}）</b>", *lines])
 
 
 def linked(figure: dict, urls: Sequence[str]) -> dict:
@@ -81,23 +113,16 @@ def linked(figure: dict, urls: Sequence[str]) -> dict:
     return figure
 
 
-def value_text(cell: Cell) -> str:
-    """A value as a cell shows it: rates with their "%", counts whole where they are."""
-    v = cell.value
-    if v is None:
-        return "—"
-    if cell.indicator.unit == "%":
-        return f"{v:.1f}%"
-    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+def completion_text(completion: float | None) -> str:
+    """A completion as a cell shows it: whole per cent, rounded down, so that a cell never
+    reads 100% while still short of its target (nor 60% while below 60)."""
+    return "—" if completion is None else f"{math.floor(completion)}%"
 
 
 def _cell_text(cell: Cell) -> str:
+    # Every cell reads the same way, completion of the target; its value is in the hover.
     # A cell with no value has nothing to move: one dash, not two.
-    return "—" if cell.value is None else f"{value_text(cell)} {cell.arrow}"
-
-
-def _with_unit(text: str, unit: str) -> str:
-    return text if unit in ("", "%") else f"{text} {unit}"
+    return "—" if cell.completion is None else f"{completion_text(cell.completion)} {cell.arrow}"
 
 
 def _hover(row: ScorecardRow, cell: Cell) -> str:
@@ -107,31 +132,33 @@ def _hover(row: ScorecardRow, cell: Cell) -> str:
     if cell.value is None:
         lines.append(_("No value counted this quarter"))
     else:
-        target = f"{cell.target:,g}%" if ind.unit == "%" else f"{cell.target:,g}"
         lines.append(
             _("Value {value}, target {target}").format(
-                value=_with_unit(value_text(cell), ind.unit),
-                target=_with_unit(target, ind.unit),
+                value=numbers.amount(cell.value, ind.unit),
+                target=numbers.amount(cell.target, ind.unit),
             )
         )
+    if cell.completion is not None:
         lines.append(
             _("Completion {pct}: {state}").format(
-                pct=f"{cell.completion:.0f}%", state=_(CATEGORY_LABELS[cell.category])
+                pct=completion_text(cell.completion), state=_(CATEGORY_LABELS[cell.category])
             )
         )
     if cell.previous is not None:
         lines.append(
             _("Previous quarter {pct} {arrow}").format(
-                pct=f"{cell.previous:.0f}%", arrow=cell.arrow
+                pct=completion_text(cell.previous), arrow=cell.arrow
             )
         )
     return "<br>".join(lines)
 
 
 def scorecard_heatmap(card: Sequence[ScorecardRow], url_of: Callable[[int, str], str]) -> dict:
-    """The scorecard as a heat map: parks in rank order × indicator codes, each cell its
-    traffic light, its value and its movement; a click opens that park's indicator."""
+    """The scorecard as a heat map: parks in rank order × indicators (headed by code, unit
+    and name), each cell its traffic light, its completion of the target and its movement;
+    a click opens that park's indicator."""
     columns = [c.indicator.code for c in card[0].cells] if card else []
+    heads = [column_head(c.indicator) for c in card[0].cells] if card else []
     return heatmap(
         [r.result.park.name for r in card],
         columns,
@@ -139,4 +166,5 @@ def scorecard_heatmap(card: Sequence[ScorecardRow], url_of: Callable[[int, str],
         [[_cell_text(c) for c in r.cells] for r in card],
         [[_hover(r, c) for c in r.cells] for r in card],
         urls=[[url_of(r.result.park.id, c.indicator.code) for c in r.cells] for r in card],
+        heads=heads,
     )
