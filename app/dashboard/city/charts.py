@@ -72,3 +72,72 @@ def on_screen(figure: dict, *, font_size: int = 18) -> dict:
             trace["line"] = {**trace.get("line", {}), "width": 4}
             trace["marker"] = {"size": 9}
     return fig
+
+
+# ---- the districts' trend ---------------------------------------------------------------
+
+YEAR_LINE = {"color": "#90a4ae", "width": 1, "dash": "dot"}
+
+
+def quarter_gains(
+    quarters: Sequence[tuple[int, int]], rows: Sequence[Sequence[float | None]]
+) -> list[list[float | None]]:
+    """Each quarter's own gain from year-to-date scores: this quarter's score minus the
+    previous quarter's of the same year; a first quarter is its own. None where either
+    score is missing (or the previous quarter is not a period)."""
+    index = {q: i for i, q in enumerate(quarters)}
+    out = []
+    for row in rows:
+        gains: list[float | None] = []
+        for (year, quarter), value in zip(quarters, row, strict=True):
+            if quarter == 1 or value is None:
+                gains.append(value)
+                continue
+            before = index.get((year, quarter - 1))
+            previous = row[before] if before is not None else None
+            gains.append(None if previous is None else round(value - previous, 2))
+        out.append(gains)
+    return out
+
+
+def mark_years(figure: dict, years: Sequence[int], label: str) -> dict:
+    """The figure (over one category per quarter) with a dotted line where the year
+    changes and each year's label over its quarters: a first quarter's fall in
+    year-to-date scores reads as a new year, not a collapse. `label` formats {year}."""
+    shapes, notes = [], []
+    start = 0
+    for i in range(1, len(years) + 1):
+        if i < len(years) and years[i] == years[start]:
+            continue
+        notes.append(
+            {
+                # Category axes place the i-th category at i: the label centres on its year.
+                "x": (start + i - 1) / 2,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "yanchor": "bottom",
+                "text": label.format(year=years[start]),
+                "showarrow": False,
+                "font": {"size": 12, "color": "#546e7a"},
+            }
+        )
+        if i < len(years):
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": i - 0.5,
+                    "x1": i - 0.5,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": YEAR_LINE,
+                }
+            )
+        start = i
+    layout = figure["layout"]
+    layout["shapes"] = [*layout.get("shapes", []), *shapes]
+    layout["annotations"] = [*layout.get("annotations", []), *notes]
+    layout["margin"] = {**layout.get("margin", {}), "t": 28}  # room for the year labels
+    return figure

@@ -6,10 +6,11 @@ the radar), and a full page of the same URL shows everything the fragments would
 drilled-down view can be shared as a link.
 """
 
-from typing import Any
+import enum
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.assessment.results import service as assessment
@@ -18,6 +19,7 @@ from app.core.auth import Who
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.i18n import N_, _
+from app.core.inputs import Blank
 from app.core.params import query_id
 from app.core.templating import is_htmx, render
 from app.dashboard.city import charts as city_charts
@@ -41,7 +43,32 @@ FRAGMENTS = {
     "park-detail": "dashboard/_city_park.html",
     "city-radar": "dashboard/_city_radar.html",
     "results": "dashboard/_overview_results.html",
+    "city-trend": "dashboard/_city_trend.html",
 }
+
+
+class Trend(enum.StrEnum):
+    """What the district trend shows: the stored year-to-date scores, or each quarter's own
+    gain (year-to-date scores fall back every first quarter, which reads like a collapse)."""
+
+    ytd = "ytd"
+    quarter = "quarter"
+
+
+TREND_LABELS = {Trend.ytd: N_("Year to date"), Trend.quarter: N_("Each quarter's own gain")}
+TREND_HINTS = {
+    Trend.ytd: N_(
+        "Shown: each district's mean park score for the year so far, against the annual "
+        "targets, so it starts again every first quarter (the dotted line is the new year). "
+        "Click a point to see the district below."
+    ),
+    Trend.quarter: N_(
+        "Shown: what each quarter added to the district's score for the year: its score "
+        "minus the previous quarter's of the same year; a first quarter is its own score. "
+        "Click a point to see the district below."
+    ),
+}
+TrendParam = Annotated[Trend | None, Blank, Query(title=N_("Trend view"))]
 
 
 class Links:
@@ -79,6 +106,7 @@ def overview(
     district: query_id(N_("District")) = None,
     park: query_id(N_("Park")) = None,
     radar: query_id(N_("Park")) = None,
+    trend: TrendParam = None,
 ):
     # The same answer the menu and the breadcrumb ask for (worked out once per request).
     home = crumbs.home_of(request) or crumbs.OVERVIEW
@@ -106,18 +134,24 @@ def overview(
         "asked": {"period": period, "district": district, "park": park, "radar": radar},
     }
     target = request.headers.get("HX-Target") if is_htmx(request) else None
+    if target == "city-trend" and res is not None:
+        # The trend's toggle: the chart alone, none of the page's other reads.
+        periods = assessment.periods(session=session)
+        context.update(_trend_part(session, res, periods, links, trend, context["asked"]))
+        return _vary(render(request, FRAGMENTS[target], context))
     if res is not None:
         context.update(_park_part(res, park, links))
         if target != "park-detail":
             context.update(_radar_part(session, res, radar or (area.id if area else None)))
             context.update(_district_part(res, area, links))
-    if target in FRAGMENTS and target != "results":
+    if target in FRAGMENTS and target not in ("results", "city-trend"):
         return _vary(render(request, FRAGMENTS[target], context))
     context.update(_pilot_part(request, session))
     context["periods"] = assessment.periods(session=session)
     if res is not None:
         context["figure"] = _ranking_figure(res, links)
-        context["trend"] = _trend_figure(session, res, context["periods"], links)
+        periods = context["periods"]
+        context.update(_trend_part(session, res, periods, links, trend, context["asked"]))
         context.update(_parks_part(res, visible))
     if is_htmx(request):
         return _vary(render(request, FRAGMENTS["results"], context))
@@ -146,16 +180,36 @@ def _ranking_figure(res: assessment.PeriodResults, links: Links) -> dict:
     )
 
 
-def _trend_figure(session, res: assessment.PeriodResults, periods, links: Links) -> dict:
+def _trend_figure(
+    session, res: assessment.PeriodResults, periods, links: Links, view: Trend = Trend.ytd
+) -> dict:
     # Districts in this period's ranking order, so the legend reads as the league table.
     order = [d.district for d in res.districts]
     rows = city.district_trend(session=session, periods=periods, district_ids=[a.id for a in order])
-    return charts.trend(
+    axis_title = _("Mean score of the district's parks")
+    if view is Trend.quarter:
+        # The stored scores are year-to-date only: a quarter's own is the difference.
+        rows = city_charts.quarter_gains([(p.year, p.quarter) for p in periods], rows)
+        axis_title = _("Gain in the quarter")
+    figure = charts.trend(
         [p.label for p in periods],
         [(a.name, row) for a, row in zip(order, rows, strict=True)],
         urls=[links.district(a.id) for a in order],
-        axis_title=_("Mean score of the district's parks"),
+        axis_title=axis_title,
     )
+    return city_charts.mark_years(figure, [p.year for p in periods], _("Year {year}"))
+
+
+def _trend_part(session, res, periods, links: Links, view: Trend | None, asked: dict) -> dict:
+    view = view or Trend.ytd
+    return {
+        "trend": _trend_figure(session, res, periods, links, view),
+        "trend_view": view,
+        "trend_hint": _(TREND_HINTS[view]),
+        "trend_choices": [(v.value, _(TREND_LABELS[v])) for v in Trend],
+        # The toggle keeps what else the reader asked for, so its address can be shared.
+        "trend_keep": {k: v for k, v in asked.items() if v},
+    }
 
 
 def _district_part(res: assessment.PeriodResults, area, links: Links) -> dict:
