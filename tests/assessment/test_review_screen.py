@@ -364,3 +364,70 @@ def test_the_report_page_reads_as_much_with_more_indicators_and_parks(
     assert rows["X0"][VALUE : LAST_YEAR + 1] == ["3 场", "3 场", "3 场"]
     assert rows["X0"][EVIDENCE].startswith("1 份")
     assert after == before
+
+
+def test_a_first_quarter_compares_with_last_years_total_and_flags_no_change(login, session, parks):
+    park = parks[WAITING]
+    page = login("district_liangxi").get(_url(park, "2026Q1")).text
+    rows = _rows(page)
+    # Values are cumulative: Q1's previous figure is 2025's total (Q4), not a quarter's.
+    assert rows["I03"][PREVIOUS] == amount(*_value(session, park, 2025, 4, "I03"))
+    assert rows["I03"][LAST_YEAR] == amount(*_value(session, park, 2025, 1, "I03"))
+    assert "2025Q4" in page and "较上季度" not in page
+    assert "第一季度的“上季度”为上年全年累计" in page
+
+
+def test_short_is_what_scoring_counts_short():
+    from app.assessment.reports.review import _short
+    from app.assessment.reports.service import Row
+
+    def row(value, target, rule=ScoringRule.linear, weight=8.0, params=None):
+        ind = Indicator(
+            framework_id=1,
+            aspect_id=1,
+            code="T",
+            name="t",
+            unit="场",
+            source=ValueSource.park_report,
+            target=target,
+            weight=weight,
+            rule=rule,
+            rule_params=params or {},
+        )
+        v = IndicatorValue(park_id=1, period_id=1, indicator_id=1, value=value, origin="reported")
+        return Row(ind, v, False, target, "", [])
+
+    assert _short(row(8, 12)) and not _short(row(12, 12)) and not _short(row(13, 12))
+    # Lower is better: above the target is short.
+    assert _short(row(3, 2, ScoringRule.lower_better)) and not _short(
+        row(2, 2, ScoringRule.lower_better)
+    )
+    # Steps: short until the step that gives the whole weight.
+    steps = {"steps": [[50, 0.5], [100, 1.0]]}
+    assert _short(row(80, 100, ScoringRule.steps, params=steps))
+    assert not _short(row(100, 100, ScoringRule.steps, params=steps))
+    # A weightless indicator is compared with its target.
+    assert _short(row(1, 2, weight=0)) and not _short(row(2, 2, weight=0))
+
+
+def test_a_published_year_says_so_and_an_office_without_account_is_named_by_district(
+    login, session, parks
+):
+    from app.assessment.models import YearPublication
+
+    park = parks[APPROVED]
+    office = session.exec(select(User).where(User.username == "district_liangxi")).one()
+    # A closed account is nobody to ask: the office is named after its district instead.
+    office.display_name, office.is_active = "梁溪区产改办（已停用）", False
+    session.add(office)
+    session.flush()
+    page = login("park_huaxia").get(_url(park)).text
+    standing = _text(re.search(r'id="standing"[^>]*>(.*?)</section>', page, re.S).group(1))
+    assert "如需修改，请联系梁溪区产改办重新打开。" in standing and "已停用" not in standing
+
+    session.add(YearPublication(year=2026, published_by="city_admin"))
+    session.flush()
+    page = login("park_huaxia").get(_url(park)).text
+    standing = _text(re.search(r'id="standing"[^>]*>(.*?)</section>', page, re.S).group(1))
+    assert standing.endswith("2026 年度结果已发布，该年度数据不再变更。")
+    assert "下一季度" not in standing
