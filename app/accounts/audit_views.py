@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
 from app.accounts.models import User
+from app.audit import readable
 from app.audit import service as audit
 from app.audit.deps import DownloadDep
 from app.audit.models import AUDIT_ACTION_LABELS
@@ -24,8 +25,11 @@ from app.core.params import Page, query_day, query_id
 from app.core.templating import LOCAL_TZ, env, render
 
 router = APIRouter(prefix="/admin", dependencies=[allowed("audit")])
-# Every object page shows its history through the same partial.
-env.globals.update(audit_labels=AUDIT_ACTION_LABELS, audit_changes=audit.changes)
+# Every object page shows its history through the same partial, which puts its rows in
+# words (`audit_rows`: the domains' labels, names read once per type for the rows shown).
+env.globals.update(
+    audit_labels=AUDIT_ACTION_LABELS, audit_rows=readable.of, people_names=readable.people
+)
 PER_PAGE = 50
 
 
@@ -68,7 +72,7 @@ def audit_page(
     rows, total = audit.search(session=session, who=who, f=f, page=page, per_page=PER_PAGE)
     query = _query(f)
     context = {
-        "rows": rows,
+        "rows": readable.readable(session, rows),
         "total": total,
         "page": page,
         "pages": max(1, -(-total // PER_PAGE)),

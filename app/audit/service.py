@@ -4,13 +4,16 @@ import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, func, select
 
-from app.audit.models import AUDIT_ACTION_LABELS, AuditAction, AuditLog
+from app.audit import readable
+from app.audit.models import AuditAction, AuditLog
+from app.core import labels
 from app.core.db import keep_refusals_with
 from app.core.i18n import _
 from app.core.permissions import ROLE_LABELS, Principal, Refusal, restrict
@@ -251,11 +254,11 @@ def search(
     return list(rows), total
 
 
-def object_types(*, session: Session) -> list[str]:
-    """The object types present in the trail, for the filter's choices."""
-    return list(
-        session.exec(select(AuditLog.object_type).distinct().order_by(AuditLog.object_type))
-    )
+def object_types(*, session: Session) -> list[tuple[str, str]]:
+    """The object types present in the trail, for the filter's choices: (type, its Chinese
+    name), in the order of the names."""
+    found = session.exec(select(AuditLog.object_type).distinct())
+    return sorted(((t, labels.type_name(t)) for t in found), key=lambda c: (c[1], c[0]))
 
 
 # A download holds at most this many rows, the newest; the page says so when more match.
@@ -276,28 +279,30 @@ def matching(
     yield from session.exec(stmt)
 
 
-def _shown(value: Any) -> str:
-    # An empty value still needs a mark, or "before → after" loses its left-hand side.
-    return "—" if value is None or value == "" else str(value)
+def changes_text(row: AuditLog, session: Session | None = None) -> str:
+    """A row's changes on one line, labelled as pages show them: "label：before → after；…"
+    (only "label：value" for others); with a session, ids read as the names they point to."""
+    return readable.text(readable.readable(session, [row])[0])
 
 
-def changes_text(row: AuditLog) -> str:
-    """A row's changes on one line: "field：before → after；…" (only "field：after" for others)."""
-    return "；".join(
-        f"{c.field}：{_shown(c.before)} → {_shown(c.after)}"
-        if row.action is AuditAction.update
-        else f"{c.field}：{_shown(c.after)}"
-        for c in changes(row)
-    )
+# Rows of a download are put in words this many at a time: one query per type per batch.
+EXPORT_BATCH = 500
+
+
+def _batched(rows: Iterator[AuditLog], n: int) -> Iterator[list[AuditLog]]:
+    while batch := list(islice(rows, n)):
+        yield batch
 
 
 def export_table(
     *, session: Session, who: Principal, f: AuditFilter, limit: int | None = None
 ) -> tuple[list[Column], Iterator[list[Any]]]:
-    """The columns and rows of the trail's download (see `matching`); times in Beijing time."""
+    """The columns and rows of the trail's download (see `matching`); times in Beijing time,
+    people, actions, objects and changes in words as the page shows them."""
     columns = [
         Column(_("Time (Beijing)"), DATETIME),
         Column(_("User")),
+        Column(_("Username")),
         Column(_("Role")),
         Column(_("Address")),
         Column(_("Action")),
@@ -308,21 +313,23 @@ def export_table(
     ]
 
     def rows() -> Iterator[list[Any]]:
-        for row in matching(session=session, who=who, f=f, limit=limit):
-            role = ROLE_LABELS.get(row.role)  # type: ignore[call-overload]
-            action = AUDIT_ACTION_LABELS.get(row.action)
-            yield [
-                # Excel keeps no time zone: the office's own time, without one.
-                row.at.astimezone(LOCAL_TZ).replace(tzinfo=None),
-                row.username,
-                _(role) if role else row.role,
-                row.client_address,
-                _(action) if action else str(row.action),
-                row.object_type,
-                row.object_id,
-                row.object_label,
-                changes_text(row),
-            ]
+        for batch in _batched(matching(session=session, who=who, f=f, limit=limit), EXPORT_BATCH):
+            for r in readable.readable(session, batch):
+                row = r.row
+                role = ROLE_LABELS.get(row.role)  # type: ignore[call-overload]
+                yield [
+                    # Excel keeps no time zone: the office's own time, without one.
+                    row.at.astimezone(LOCAL_TZ).replace(tzinfo=None),
+                    r.who,
+                    row.username,
+                    _(role) if role else row.role,
+                    row.client_address,
+                    r.action,
+                    r.type_name,
+                    row.object_id,
+                    r.object.text if r.object else "",
+                    readable.text(r),
+                ]
 
     return columns, rows()
 

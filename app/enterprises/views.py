@@ -9,13 +9,12 @@ from jinja2 import pass_context
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
-from app.audit.models import AuditAction, AuditLog
 from app.core import permissions, privacy
 from app.core.auth import Who
 from app.core.db import SessionDep
 from app.core.errors import Invalid
 from app.core.forms import PostedForm, fields
-from app.core.i18n import N_, _, gettext
+from app.core.i18n import N_, _
 from app.core.params import query_id
 from app.core.permissions import Principal
 from app.core.templating import env, is_htmx, render
@@ -45,15 +44,8 @@ def _sees_numbers(context, park_id: int, grid_id: int | None = None) -> bool:
 # Every page shows people's numbers through these (enterprises/_phone.html): in full in the
 # viewer's own place, masked elsewhere.
 env.globals.update(mask_number=privacy.mask, sees_numbers=_sees_numbers)
-CHANGING = frozenset({AuditAction.create, AuditAction.update, AuditAction.delete})
 
 Q = Annotated[str, Query(max_length=100)]
-# Enum fields of the history, shown by their label rather than their stored value.
-VALUE_LABELS = {
-    "ownership": OWNERSHIP_LABELS,
-    "size": SIZE_LABELS,
-    "reform_type": REFORM_TYPE_LABELS,
-}
 
 
 def _values(e: Enterprise | None) -> dict[str, str]:
@@ -73,43 +65,6 @@ def _values(e: Enterprise | None) -> dict[str, str]:
         "reform_type": e.reform_type.value if e.reform_type else "",
         "liaison_id": str(e.liaison_id) if e.liaison_id else "",
     }
-
-
-def _history_changes(session: Session, park_id: int, full_numbers: bool):
-    """Names an enterprise's history fields in Chinese, and shows grids and people by name
-    (a person's mobile masked unless the viewer sees the grid's numbers in full)."""
-    grids = {g.id: g.name for g in session.exec(select(Grid).where(Grid.park_id == park_id))}
-    names = roster.labels()
-
-    def shown(field: str, value: Any) -> Any:
-        if value is None or value == "":
-            return None
-        if isinstance(value, bool):
-            return _("Yes") if value else _("No")
-        if field in VALUE_LABELS:
-            label = VALUE_LABELS[field].get(value)
-            return gettext(label) if label else value
-        if field == "grid_id":
-            return grids.get(value, value)
-        if field == "liaison_id":
-            person = session.get(Liaison, value)
-            if person is None:
-                return value
-            mobile = person.mobile if full_numbers else privacy.mask(person.mobile)
-            return f"{person.name} {mobile}"
-        return value
-
-    def changes(row: AuditLog) -> list[audit.Change]:
-        if row.action not in CHANGING:
-            return []  # a denied attempt changed nothing; its line says who tried
-        return [
-            audit.Change(
-                names.get(c.field, c.field), shown(c.field, c.before), shown(c.field, c.after)
-            )
-            for c in audit.changes(row)
-        ]
-
-    return changes
 
 
 def _form_context(session: Session, park_id: int, full_numbers: bool) -> dict[str, Any]:
@@ -288,7 +243,6 @@ def _enterprise_page(
         "node": node,
         "notice": notice or [],
         "history": audit.history(session=session, object_type="Enterprise", object_id=e.id),
-        "audit_changes": _history_changes(session, park.id, full_numbers),
     }
     return render(request, "enterprises/enterprise.html", context, status_code=status_code)
 

@@ -8,12 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from app.audit import service as audit
-from app.audit.models import AuditAction, AuditLog
 from app.core.auth import Who, allowed
 from app.core.db import SessionDep
 from app.core.errors import Invalid
-from app.core.i18n import N_, _
+from app.core.i18n import N_
 from app.core.permissions import Principal
 from app.core.templating import is_htmx, render
 from app.framework import service
@@ -50,15 +48,6 @@ SAVED = {
     "adjustments": N_("Bonus and deduction items saved."),
     "overrides": N_("Park targets saved."),
     "copy": N_("Framework copied."),
-}
-# Audit rows of items name their kind in the framework's history.
-KIND_LABELS = {
-    "Aspect": N_("Aspect"),
-    "Indicator": N_("Indicator"),
-    "Tier": N_("Tier"),
-    "Adjustment": N_("Bonus or deduction item"),
-    "TargetOverride": N_("Park target"),
-    "Period": N_("Period"),
 }
 MAX_ROWS = 200
 ROW_FIELD = re.compile(r"rows-(\d{1,3})-([a-z_]+)")
@@ -128,19 +117,6 @@ def _posted_weight_sum(rows: Sequence[Row]) -> float | None:
         return None
 
 
-def _labelled_changes(row: AuditLog) -> list[audit.Change]:
-    """A history row's changes, each named with the item it belongs to."""
-    changes = audit.changes(row)
-    kind = KIND_LABELS.get(row.object_type)
-    if kind is None:
-        return changes
-    item = f"{_(kind)} {row.object_label}"
-    if row.action in (AuditAction.create, AuditAction.delete):
-        # The whole item came or went: its name says it; the audit trail has every field.
-        return [audit.Change(_(kind), None, row.object_label)]
-    return [audit.Change(f"{item} · {c.field}", c.before, c.after) for c in changes]
-
-
 def _editor_context(
     session: Session,
     fw: Framework,
@@ -181,8 +157,8 @@ def _editor_context(
         "kind_labels": ADJUSTMENT_KIND_LABELS,
         "item_source_labels": ADJUSTMENT_SOURCE_LABELS,
         "history": service.history(session=session, framework_id=fid),
-        # The shared history partial, with each item's changes named by the item.
-        "audit_changes": _labelled_changes,
+        # The shared history partial: the rows of the framework's items name their item.
+        "history_type": "Framework",
     }
 
 

@@ -6,9 +6,10 @@ import pytest
 from sqlmodel import col, select
 
 from app.audit.models import AuditAction, AuditLog
+from app.core.i18n import gettext
 from app.core.templating import LOCAL_TZ
 from app.core.types import utcnow
-from app.geo.models import Grid, GridStatus, Park
+from app.geo.models import GRID_STATUS_LABELS, Grid, GridStatus, Park
 from tests.helpers import table_rows
 
 
@@ -46,8 +47,10 @@ def test_a_status_change_is_audited_with_before_and_after_and_shown_on_the_grid(
 
     page = c.get(f"/grids/{grid.id}").text
     history = page[page.index("变更记录") :]
-    assert "liaison_huaxia_1" in history and "停电两天" in history
-    assert f"<del>{old_status}</del> → <ins>red</ins>" in history
+    # The person by their name, the fields by their labels, the status in words.
+    assert "沈晨" in history and "停电两天" in history and "liaison_huaxia_1" not in history
+    old = GRID_STATUS_LABELS[GridStatus(old_status)]
+    assert f"<code>状态</code>：<del>{gettext(old)}</del> → <ins>红：工作停滞</ins>" in history
 
 
 def test_out_of_scope_post_is_404_changes_nothing_and_the_attempt_is_kept(login, session):
@@ -101,9 +104,8 @@ def test_audit_page_filters_by_user_type_and_date(login, session):
     only_grid = table_rows(
         admin.get(f"/admin/audit?object_type=Grid&user_id={liaison_id}").text, "audit"
     )
-    assert (
-        len(only_grid) == 1 and only_grid[0][1] == "liaison_huaxia_1" and "Grid" in only_grid[0][4]
-    )
+    assert len(only_grid) == 1 and only_grid[0][1] == "沈晨"
+    assert only_grid[0][4] == f"网格 无锡华夏家居港 {grid.name}"
 
     # Dates are Beijing dates, as the offices read them.
     today = utcnow().astimezone(LOCAL_TZ).date().isoformat()

@@ -1,4 +1,6 @@
-"""The audit trail's downloads: the rows the filtered page counts, in Beijing time, in Chinese."""
+"""The audit trail's downloads: the rows the filtered page counts, in Beijing time, in Chinese:
+people by their names (their usernames in a column of their own), objects by their type and
+name, changes by their fields' labels."""
 
 import csv
 import io
@@ -14,10 +16,13 @@ from sqlmodel import select
 from app.accounts.models import User
 from app.audit import service as audit_service
 from app.audit.models import AuditAction, AuditLog
+from app.enterprises.models import Enterprise
+from app.geo.models import Grid, Park
 
 HEADERS = [
     "时间（北京时间）",
     "用户",
+    "用户名",
     "角色",
     "地址",
     "操作",
@@ -115,8 +120,9 @@ def test_the_export_holds_the_rows_the_filtered_page_counts(client, trail):
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
     assert rows[0] == HEADERS
     assert len(rows) - 1 == _total(html)
-    assert {r[1] for r in rows[1:]} == {"park_huaxia"}  # the leader's row is filtered out
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:I7"
+    # The leader's row is filtered out; people by their names, their accounts beside them.
+    assert {(r[1], r[2]) for r in rows[1:]} == {("华夏家居港产改机构", "park_huaxia")}
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:J7"
     assert ws.title == "操作日志"
 
 
@@ -129,25 +135,37 @@ def test_times_are_beijing_time_newest_first(client, trail):
     assert ws["A2"].number_format == "yyyy-mm-dd hh:mm" and ws["A2"].is_date
 
 
-def test_rows_read_in_chinese_with_their_changes(client, trail):
+def _named(session, model, object_id, fallback):
+    # The trail's rows point at demo objects by id: they are named as those are now.
+    obj = session.get(model, object_id)
+    return obj.name if obj else fallback
+
+
+def test_rows_read_in_chinese_with_their_changes(client, session, trail):
     _, ws = _book(client, _query(trail))
     rows = [list(r) for r in ws.iter_rows(min_row=2, values_only=True)]
     update = rows[-1]
+    grid = session.get(Grid, 7)
     assert update == [
         datetime(2024, 3, 2, 0, 30),
+        "华夏家居港产改机构",
         "park_huaxia",
         "园区产改机构",
         "10.0.0.8",
         "修改",
-        "Grid",
+        "网格",
         7,
-        "A区网格",
-        "status：green → red；status_note：— → 停电两天",
+        f"{session.get(Park, grid.park_id).name} {grid.name}",
+        "状态：绿：正常推进 → 红：工作停滞；说明：— → 停电两天",
     ]
     created = rows[0]
-    assert created[4] == "新建" and created[8] == ("name：无锡测试家居有限公司；worker_count：12")
-    assert [r[4] for r in rows[1:5]] == ["登录"] * 4
-    assert ws.column_dimensions["I"].width == 60  # room for the changes
+    assert created[5] == "新建" and created[6] == "企业"
+    assert created[8] == _named(session, Enterprise, 99, "无锡测试家居有限公司")
+    assert created[9] == "企业名称：无锡测试家居有限公司；职工人数：12"
+    assert [r[5] for r in rows[1:5]] == ["登录"] * 4
+    assert [r[6] for r in rows[1:5]] == ["用户账号"] * 4
+    assert {r[8] for r in rows[1:5]} == {"华夏家居港产改机构"}
+    assert ws.column_dimensions["J"].width == 60  # room for the changes
 
 
 def test_the_csv_has_the_same_rows(client, trail):
@@ -157,9 +175,9 @@ def test_the_csv_has_the_same_rows(client, trail):
     assert resp.content.startswith(("\ufeff" + ",".join(HEADERS) + "\r\n").encode())
     lines = list(csv.reader(io.StringIO(resp.content.decode("utf-8-sig"))))
     assert len(lines) == 7
-    assert lines[1][:2] == ["2024-03-03 23:59:00", "park_huaxia"]
+    assert lines[1][:3] == ["2024-03-03 23:59:00", "华夏家居港产改机构", "park_huaxia"]
     assert lines[-1][0] == "2024-03-02 00:30:00"
-    assert lines[-1][8] == "status：green → red；status_note：— → 停电两天"
+    assert lines[-1][9] == "状态：绿：正常推进 → 红：工作停滞；说明：— → 停电两天"
     disposition = resp.headers["content-disposition"]
     # Who took the file and when is in its name: a CSV has no place for it inside.
     assert re.match(r'attachment; filename="audit-city_admin-\d{8}-\d{4}\.csv"', disposition)

@@ -48,7 +48,11 @@ def test_twenty_refusals_in_a_minute_are_one_row_with_a_count_of_twenty(login, s
     assert row.last_at == datetime(2026, 12, 4, 2, 30, 50, tzinfo=UTC)
     # The audit page shows the count and the last time (Beijing time).
     page = login("city_admin").get("/admin/audit").text
-    shown = [r for r in table_rows(page, "audit") if r[1] == "park_huaxia" and "访问被拒绝" in r[3]]
+    shown = [
+        r
+        for r in table_rows(page, "audit")
+        if r[1] == "华夏家居港产改机构" and "访问被拒绝" in r[3]
+    ]
     assert len(shown) == 1 and "共 20 次，最后一次 2026-12-04 10:30" in shown[0][3]
 
 

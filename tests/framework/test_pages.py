@@ -173,10 +173,9 @@ def test_a_weight_change_that_keeps_100_is_saved_shown_and_in_the_history(client
         "9",
     )
     history = page[page.index("变更记录") :]
-    assert (
-        "<code>指标 I01 企业产改参与率 · weight</code>：<del>12.0</del> → <ins>11.0</ins>"
-        in history
-    )
+    # The item by its kind and name, the field by its label, numbers as typed.
+    assert "修改 指标 I01 企业产改参与率</span>" in history
+    assert "<code>权重</code>：<del>12</del> → <ins>11</ins>" in history
 
     rows = session.exec(
         select(AuditLog)

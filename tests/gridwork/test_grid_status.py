@@ -182,7 +182,8 @@ def test_a_save_answers_the_changing_part_and_the_history_comes_in_its_own_reque
     history = client.get(loader.group(1), headers=HX)
     assert history.status_code == 200 and "<html" not in history.text
     assert 'id="grid-status-history"' in history.text and "变更记录" in history.text
-    assert "设备检修" in history.text and "liaison_huaxia_1" in history.text
+    # Who changed it, by their name (the account liaison_huaxia_1 is 沈晨).
+    assert "设备检修" in history.text and "沈晨" in history.text
 
     # The page and the panel still show everything: liaison, status, form, history.
     for page in (client.get(f"/grids/{grid.id}").text, client.get(f"/grids/{grid.id}/status").text):

@@ -8,18 +8,17 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
 from app.audit import service as audit
-from app.audit.models import AuditAction, AuditLog
 from app.core import files, permissions
 from app.core.auth import Who, allowed
 from app.core.db import SessionDep
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import PostedForm, fields
-from app.core.i18n import N_, gettext
+from app.core.i18n import N_
 from app.core.inputs import MAX_VERSION, bounded_int
 from app.core.templating import is_htmx, render
 from app.geo import service as geo
 from app.geo.models import Grid, Park
-from app.gridwork.models import MONTHLY_STATE_LABELS, MonthlyState
+from app.gridwork.models import MONTHLY_STATE_LABELS
 from app.gridwork.monthly import service
 from app.gridwork.monthly.service import Month
 
@@ -37,30 +36,6 @@ DONE = {
 # What htmx swaps after each action: the photos alone keep a half-typed form intact.
 REPORT_PART = "gridwork/monthly/_report.html"
 PHOTOS_PART = "gridwork/monthly/_photos.html"
-
-
-# The history names fields as the form does; stamps and counters are left to the audit trail.
-HISTORY_LABELS = service.FIGURE_LABELS | {
-    "state": N_("Status"),
-    "notes": service.NOTES_LABEL,
-    "return_comment": service.COMMENT_LABEL,
-}
-
-
-def _history_changes(row: AuditLog) -> list[audit.Change]:
-    """A history row's changes with the form's labels and the states in words."""
-    out = []
-    for c in audit.changes(row):
-        label = HISTORY_LABELS.get(c.field)
-        if label is None or (row.action is AuditAction.create and c.after in (0, "", None)):
-            continue
-        before, after = c.before, c.after
-        if c.field == "state":
-            before, after = (
-                gettext(MONTHLY_STATE_LABELS[MonthlyState(v)]) if v else v for v in (before, after)
-            )
-        out.append(audit.Change(gettext(label), before, after))
-    return out
 
 
 def _month(text: str) -> Month:
@@ -119,7 +94,6 @@ def _render(
         "can_change": permissions.allows(session, who, "change", Grid, view.grid.id),
         "can_confirm": permissions.allows(session, who, "report", Park, view.park.id),
         "history": history,
-        "audit_changes": _history_changes,
         "last_change": history[0] if history else None,
         "max_photos": service.MAX_PHOTOS,
         "max_mb": settings.evidence_max_mb,
