@@ -2,6 +2,8 @@
 numbers typed on a Chinese keyboard. Each is built here with openpyxl, saved to bytes and
 posted to the import route as a clerk would; the preview names the rows and the columns."""
 
+import re
+import zipfile
 from io import BytesIO
 
 import pytest
@@ -138,15 +140,37 @@ def test_a_merge_that_leaves_a_required_cell_empty_names_the_row_column_and_merg
     firms = [_firm(n, grid) for n in range(1, 9)]
     firms += [_firm(n, grid, ownership="国企" if n == 9 else None) for n in range(9, 14)]
 
+    # Row 15 ordinary; the grid of rows 16–18 merged down from an empty cell (C16:C18);
+    # the industry, an optional column, merged over rows 2–4 (F2:F4).
+    firms += [_firm(14, grid)] + [_firm(n, None) for n in range(15, 18)]
+
     def merge(wb):
         wb[ENTERPRISES].merge_cells("D10:D14")
+        wb[ENTERPRISES].merge_cells("C16:C18")
+        wb[ENTERPRISES].merge_cells("F2:F4")
 
     job_id = job_of(upload(client, park.id, _book(client, park, firms, shape=merge)))
     j = job(session, job_id)
-    assert j.status is ImportStatus.invalid and j.errors == 4
+    assert j.status is ImportStatus.invalid and j.errors == 7
     errors = _lines(session, job_id, LineKind.error)
     assert [(e.row, e.column, e.field) for e in errors] == [
-        (r, "D", "所有制") for r in (11, 12, 13, 14)
+        *((r, "D", "所有制") for r in (11, 12, 13, 14)),
+        (16, "C", "网格"),
+        (17, "C", "网格"),
+        (18, "C", "网格"),
+    ]
+    assert errors[4].message == "“网格”必填。"  # the empty first cell itself
+    assert errors[5].message == (
+        "第 17 行“网格”列：该格位于合并单元格 C16:C18 之内，值只在首格 C16，本行为空。"
+        "请取消合并，逐行填写。"
+    )
+    warnings = _lines(session, job_id, LineKind.warning)
+    assert [(w.row, w.column, w.message) for w in warnings] == [
+        (
+            3,
+            "F",
+            "第 3–4 行“行业”列：位于合并单元格 F2:F4 之内，值只在首格 F2；这些行的该列按空白导入。",
+        )
     ]
     assert errors[1].message == (
         "第 12 行“所有制”列：该格位于合并单元格 D10:D14 之内，值只在首格 D10，本行为空。"
@@ -224,3 +248,50 @@ def test_the_template_lists_sheet_is_headed_in_chinese(client, park):
     headers = [c.value for c in ws[1]]
     assert headers == ["网格", "是/否", "划分方式", "角色", "所有制", "规模", "产改类型"]
     assert [c.value for c in ws["B"][1:3]] == ["是", "否"]
+
+
+def _as_libreoffice(content: bytes, sheet_part: str) -> bytes:
+    """The workbook with its rows written as LibreOffice Calc writes them: every row says
+    hidden="false" or hidden="true", among its other attributes."""
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(content)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == sheet_part:
+                text = data.decode()
+                text = re.sub(
+                    r'<row r="(\d+)"( [^>]*)? hidden="1"', r'<row r="\1"\2 hidden="true"', text
+                )
+                text = re.sub(
+                    r'<row r="(\d+)"(?![^>]*hidden=)',
+                    r'<row r="\1" customFormat="false" ht="12.8" hidden="false" outlineLevel="0"',
+                    text,
+                )
+                data = text.encode()
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def test_hidden_rows_of_a_libreoffice_workbook_are_named_too(client, session, park):
+    grid = _grids(session, park.id)[0]
+    firms = [_firm(n, grid) for n in range(1, 6)]
+
+    def hide(wb):
+        wb[ENTERPRISES].row_dimensions[3].hidden = True
+
+    content = _book(client, park, firms, shape=hide)
+    with zipfile.ZipFile(BytesIO(content)) as zf:
+        names = zf.namelist()
+        # The enterprises sheet is the last of the template's five.
+        part = sorted(n for n in names if n.startswith("xl/worksheets/sheet"))[-1]
+        assert 'hidden="1"' in zf.read(part).decode()
+    content = _as_libreoffice(content, part)
+    with zipfile.ZipFile(BytesIO(content)) as zf:
+        xml = zf.read(part).decode()
+        assert xml.count('hidden="false"') >= 5 and xml.count('hidden="true"') == 1
+    job_id = job_of(upload(client, park.id, content))
+    assert job(session, job_id).status is ImportStatus.checked
+    warnings = _lines(session, job_id, LineKind.warning)
+    assert [(w.row, w.message.split("。")[0]) for w in warnings] == [
+        (3, "工作簿中有 1 行被隐藏：第 3 行")
+    ]
