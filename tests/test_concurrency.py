@@ -32,8 +32,11 @@ from app.main import create_app
 from tests.helpers import serving, serving_process
 
 PASSWORD = "parkgrid-demo"
-# A request that waits longer than this is hanging, not queueing.
-ANSWER_WITHIN_S = 5.0
+# A request that waits longer than this is hanging, not queueing. A hang waits forever (or
+# for the client's 30 s); twenty saves queueing on a busy 2-core machine took up to 5.6 s in
+# CI, so the line sits well above queueing and well below a hang. Speed itself is measured
+# by make bench and make load, never here.
+ANSWER_WITHIN_S = 20.0
 
 
 # ---- nothing blocks the event loop ---------------------------------------------------
