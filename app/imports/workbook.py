@@ -9,6 +9,7 @@ reads what that mode cannot see (merged cells, hidden rows) from the sheet's XML
 
 import re
 import zipfile
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -289,23 +290,37 @@ def _merge(
     several rows is that grid on each of them (filled from the range's first cell); any
     other cell a merge covers is blank, whatever it held before it was merged."""
     by_number = {r.number: r for r in rows}
+    numbers = sorted(by_number)
     key_of = {i + 1: key for i, key in keys.items()}  # Excel column number -> key
     grid_keys = {c.key for c in sheet.columns if c.kind is Kind.grid}
     filled: list[Filled] = []
     merged: dict[tuple[int, str], str] = {}
+    # Merged ranges never overlap in a file Excel wrote, so they cover each cell once at
+    # most: more work than the cells read is a hostile file, refused before it costs more.
+    budget = (len(numbers) + 1) * (len(key_of) + 1) + 10_000
     # In the sheet's order, whatever order the file lists them in.
     ranges = sorted((range_boundaries(ref), ref) for ref in merges if ":" in ref)
     for (min_col, min_row, max_col, max_row), ref in ranges:
+        budget -= 1
         top = by_number.get(min_row)
         first = top.values.get(key_of.get(min_col, "")) if top else None
-        for c in range(min_col, max_col + 1):
+        # Only the rows read (the others are empty) and the template's columns.
+        inside = numbers[bisect_left(numbers, min_row) : bisect_right(numbers, max_row)]
+        for c in range(min_col, min(max_col, MAX_COLUMNS) + 1):
             key = key_of.get(c)
             if key is None:
                 continue
+            budget -= len(inside)
+            if budget < 0:
+                raise Refused(
+                    _("Sheet “{sheet}” has merged cells that overlap ({ref}).").format(
+                        sheet=sheet.title, ref=ref
+                    )
+                )
             took = []
-            for r in range(max(min_row, 2), max_row + 1):
-                row = by_number.get(r)
-                if row is None or (r, c) == (min_row, min_col):
+            for r in inside:
+                row = by_number[r]
+                if (r, c) == (min_row, min_col):
                     continue
                 if key in grid_keys and c == min_col and min_row >= 2 and not _blank(first):
                     row.values[key] = first

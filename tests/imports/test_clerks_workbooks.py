@@ -295,3 +295,23 @@ def test_hidden_rows_of_a_libreoffice_workbook_are_named_too(client, session, pa
     assert [(w.row, w.message.split("。")[0]) for w in warnings] == [
         (3, "工作簿中有 1 行被隐藏：第 3 行")
     ]
+
+
+def test_merged_cells_that_overlap_fail_the_check_with_a_message(client, session, park):
+    grid = _grids(session, park.id)[0]
+    firms = [_firm(n, grid) for n in range(1, 4)]
+    content = _book(client, park, firms)
+    # Excel never writes overlapping merges; a crafted file repeats one many times over.
+    part = "xl/worksheets/sheet5.xml"
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(content)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == part:
+                merges = '<mergeCells count="20000">' + '<mergeCell ref="A2:M4"/>' * 20_000
+                data = data.replace(b"</sheetData>", f"</sheetData>{merges}</mergeCells>".encode())
+            dst.writestr(item, data)
+    job_id = job_of(upload(client, park.id, out.getvalue()))
+    j = job(session, job_id)
+    assert j.status is ImportStatus.failed
+    assert j.message == "“企业”表的合并单元格相互重叠（A2:M4）。"
