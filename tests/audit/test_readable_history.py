@@ -238,3 +238,78 @@ def test_names_are_read_once_per_type_for_the_rows_shown(login, session, engine)
     assert len(firm_reads) == 1, firm_reads
     assert len(grid_reads) == 1, grid_reads
     assert len(people_reads) <= 2, people_reads  # the filter's list of users, and the names
+
+
+MONTH_FIGURES = {
+    "guidance_sessions": "3",
+    "guidance_attendance": "126",
+    "training_sessions": "2",
+    "training_person_times": "85",
+    "competition_participants": "40",
+    "innovations": "5",
+    "culture_activities": "1",
+    "culture_reach": "210",
+    "service_actions": "17",
+    "notes": "走访职工17人次。",
+}
+
+
+def test_every_other_history_reads_in_words_too(login, session):
+    """The monthly report's, the demand's, the notice's and the user's histories, and the
+    audit page holding all their rows."""
+    park = session.exec(select(Park).where(Park.name == HUAXIA)).one()
+    grid = session.exec(
+        select(Grid).where(Grid.park_id == park.id).order_by(col(Grid.sort_order))
+    ).first()
+    liaison = login("liaison_huaxia_1")
+
+    month = f"/grids/{grid.id}/monthly/2026-08"
+    assert liaison.post(month, data=MONTH_FIGURES).status_code == 200
+    assert liaison.post(f"{month}/submit", data={"version": "1"}).status_code == 200
+    history = _history(liaison.get(month).text)
+    assert "状态 ： 草稿 → 已提交，待园区确认" in history
+    assert "培训人次 ： 85" in history and f"网格 ： {grid.name}" in history
+    _assert_readable(history)
+
+    resp = liaison.post(
+        f"/grids/{grid.id}/demands",
+        data={
+            "channel": "visit",
+            "category": "wages",
+            "enterprise_id": "",
+            "summary": "加班费未足额发放",
+            "contact": "李师傅",
+            "received_on": "2026-12-01",
+        },
+        follow_redirects=False,
+    )
+    demand_id = int(re.search(r"recorded=(\d+)", resp.headers["location"]).group(1))
+    liaison.post(f"/demands/{demand_id}/assign", data={"version": "1", "assignee": "王科长"})
+    history = _history(liaison.get(f"/demands/{demand_id}").text)
+    assert "状态 ： 已受理 → 已交办" in history and "承办人 ： — → 王科长" in history
+    assert "受理渠道 ： 走访" in history and "受理日期 ： 2026-12-01" in history
+    _assert_readable(history)
+
+    park_admin = login("park_huaxia")
+    resp = park_admin.post(
+        "/notices",
+        data={"kind": "task", "title": "培训摸底", "content": "请走访。", "grid": [str(grid.id)]},
+        follow_redirects=False,
+    )
+    notice_id = int(re.search(r"/notices/(\d+)", resp.headers["location"]).group(1))
+    history = _history(park_admin.get(f"/notices/{notice_id}").text)
+    assert "类型 ： 任务" in history and "华夏家居港产改机构" in history
+    _assert_readable(history)
+
+    city = login("city_admin")
+    leader = _user(session, "leader")
+    city.post(f"/admin/users/{leader.id}/active", data={"active": "0"})
+    history = _history(city.get(f"/admin/users/{leader.id}").text)
+    assert "启用 ： 是 → 否" in history and "市产改办管理员" in history
+    _assert_readable(history)
+
+    shown = _text(_audit_table(city.get("/admin/audit").text))
+    assert f"网格月报 {HUAXIA} {grid.name} 2026年8月" in shown
+    assert "职工诉求 加班费未足额发放" in shown and "通知或任务 培训摸底" in shown
+    assert "用户账号 市领导" in shown
+    _assert_readable(shown)
