@@ -341,3 +341,10 @@ def test_log_in_helper_still_lands(app):
     for username in ("liaison_huaxia_1", "district_liangxi"):
         with TestClient(app) as c:
             log_in(c, username, DEMO_PASSWORD)
+
+
+def test_an_error_page_keeps_the_menu_and_a_breadcrumb(login, session):
+    page = login("district_liangxi").get("/parks/999999")
+    assert page.status_code == 404
+    assert "梁溪区" in _menu(page.text)
+    assert _crumbs(page.text) == ["首页", "404"]

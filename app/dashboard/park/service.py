@@ -1,20 +1,33 @@
 """What the park dashboard and the printed reports aggregate: aspects, history, demands."""
 
 from dataclasses import dataclass, field
+from datetime import date
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from app.assessment.models import DistrictScore, Period, Score
+from app.assessment.models import DistrictScore, ParkReport, Period, ReportState, Score
 from app.assessment.reports import service as reports
 from app.assessment.results import service as assessment
 from app.core import permissions
 from app.core.permissions import Principal
+from app.core.templating import LOCAL_TZ
+from app.core.types import utcnow
 from app.dashboard.common import completion_rows
 from app.enterprises import service as roster
 from app.framework.models import Aspect
 from app.geo import service as geo
 from app.geo.models import Area, Grid
-from app.gridwork.models import DEMAND_STATE_LABELS, Demand, DemandState
+from app.gridwork.models import (
+    DEMAND_STATE_LABELS,
+    Demand,
+    DemandState,
+    MonthlyReport,
+    MonthlyState,
+    Notice,
+    NoticeKind,
+    NoticeTarget,
+)
 
 # The demand loop in order; a demand in a later state has passed every earlier stage.
 STAGES = tuple(DemandState)
@@ -186,4 +199,132 @@ def district_report(
         completeness=completeness,
         city_completeness=city,
         district_count=len(res.districts) if res else 0,
+    )
+
+
+# ---- what is due ----------------------------------------------------------------------
+
+# The report states in which the park still has to act (fill, change, submit).
+REPORT_TO_DO = frozenset({ReportState.draft, ReportState.returned, ReportState.reopened})
+
+
+@dataclass(frozen=True)
+class DueNotice:
+    """A notice or task sent to the park that some of its grids have not yet dealt with."""
+
+    notice: Notice
+    pending: int  # grids of the park yet to acknowledge (a notice) or complete (a task)
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Due:
+    """What a park has to deal with now, for the panel at the top of its page."""
+
+    period: Period | None  # the quarter being reported (None before any period exists)
+    report_state: ReportState
+    monthly_waiting: int  # grid reports submitted, awaiting the park's confirmation
+    notices: list[DueNotice]
+    demands_overdue: int  # open demands past their due date
+    today: date
+
+    @property
+    def report_to_do(self) -> bool:
+        return self.period is not None and self.report_state in REPORT_TO_DO
+
+    @property
+    def report_late(self) -> bool:
+        return self.report_to_do and self.period is not None and self.today > self.period.deadline
+
+    @property
+    def nothing(self) -> bool:
+        return not (
+            self.report_to_do or self.monthly_waiting or self.notices or self.demands_overdue
+        )
+
+
+def reporting_period(periods: list[Period], today: date) -> Period | None:
+    """The quarter being reported: the latest period that has begun by today (the latest of
+    all when every one lies ahead). `periods` oldest first, as assessment.periods gives."""
+    begun = [p for p in periods if date(p.year, 3 * p.quarter - 2, 1) <= today]
+    return (begun or periods or [None])[-1]
+
+
+def local_today() -> date:
+    """Today in Beijing, the calendar deadlines are counted in."""
+    return utcnow().astimezone(LOCAL_TZ).date()
+
+
+def due(
+    *,
+    session: Session,
+    who: Principal,
+    park_id: int,
+    periods: list[Period],
+    today: date | None = None,
+) -> Due:
+    """What the park has to deal with: this quarter's report, grid reports to confirm,
+    notices and tasks its grids have not dealt with, demands past due. Two statements,
+    whatever the number of grids, notices or parks."""
+    today = today or local_today()
+    period = reporting_period(periods, today)
+    park_grids = select(Grid.id).where(Grid.park_id == park_id)
+    waiting = permissions.restrict(
+        select(func.count(col(MonthlyReport.id))).where(
+            col(MonthlyReport.grid_id).in_(park_grids),
+            MonthlyReport.state == MonthlyState.submitted,
+        ),
+        who,
+        "view",
+        MonthlyReport,
+    )
+    overdue = permissions.restrict(
+        select(func.count(col(Demand.id))).where(
+            col(Demand.grid_id).in_(park_grids),
+            col(Demand.state) != DemandState.closed,
+            col(Demand.due_on) < today,
+        ),
+        who,
+        "view",
+        Demand,
+    )
+    report = select(ParkReport.state).where(
+        ParkReport.park_id == park_id,
+        ParkReport.period_id == (period.id if period else None),
+    )
+    state, n_waiting, n_overdue = session.execute(
+        select(report.scalar_subquery(), waiting.scalar_subquery(), overdue.scalar_subquery())
+    ).one()
+    # A notice is dealt with once acknowledged, a task once its completion is reported.
+    undone = sa.or_(
+        sa.and_(Notice.kind == NoticeKind.task, col(NoticeTarget.completed_at).is_(None)),
+        sa.and_(Notice.kind == NoticeKind.notice, col(NoticeTarget.acknowledged_at).is_(None)),
+    )
+    pending = session.exec(
+        permissions.restrict(
+            select(Notice, func.count(col(NoticeTarget.id)))
+            .join(NoticeTarget, col(NoticeTarget.notice_id) == col(Notice.id))
+            .where(col(NoticeTarget.grid_id).in_(park_grids), undone)
+            .group_by(col(Notice.id))
+            # Those due first, then those without a due date, the newest first.
+            .order_by(
+                col(Notice.due_on).is_(None),
+                col(Notice.due_on),
+                col(Notice.sent_at).desc(),
+                col(Notice.id).desc(),
+            ),
+            who,
+            "view",
+            NoticeTarget,
+        )
+    ).all()
+    return Due(
+        period=period,
+        report_state=ReportState(state) if state else ReportState.draft,
+        monthly_waiting=n_waiting or 0,
+        notices=[
+            DueNotice(n, count, n.due_on is not None and today > n.due_on) for n, count in pending
+        ],
+        demands_overdue=n_overdue or 0,
+        today=today,
     )

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from app.assessment.models import REPORT_STATE_LABELS
 from app.assessment.results import service as assessment
 from app.audit import service as audit
 from app.audit.deps import Download, DownloadDep
@@ -24,6 +25,7 @@ from app.enterprises import service as roster
 from app.geo import service as geo
 from app.geo.models import GRID_STATUS_LABELS, PARK_KIND_LABELS, PILOT_LEVEL_LABELS, Park
 from app.geo.models import SERVICE_POSITIONS as POSITIONS
+from app.gridwork.models import NOTICE_KIND_LABELS
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -135,6 +137,7 @@ def _park_page(request: Request, session, who: Principal, p: Park, period: str |
     context = _results(request, session, p, res, assessment.periods(session=session))
     context.update(_grids(request, session, who, p))
     context.update(_demands(session, who, p))
+    can_change = permissions.allows(session, who, "change", Park, p.id)
     context.update(
         park_totals=roster.totals_by_park(session=session, park_ids=[p.id]).get(
             p.id, roster.RosterTotals()
@@ -142,7 +145,14 @@ def _park_page(request: Request, session, who: Principal, p: Park, period: str |
         ancestors=geo.ancestors(session=session, area_id=p.area_id),
         visible=geo.visible(session=session, who=who),
         history=audit.history(session=session, object_type="Park", object_id=p.id),
-        can_import=permissions.allows(session, who, "change", Park, p.id),
+        can_import=can_change,
+        # What the park has to deal with, for those who deal with it (its office, and the
+        # district and city offices that may change it).
+        due=park_service.due(session=session, who=who, park_id=p.id, periods=context["periods"])
+        if can_change
+        else None,
+        report_state_labels=REPORT_STATE_LABELS,
+        notice_kind_labels=NOTICE_KIND_LABELS,
         positions=POSITIONS,
         kind_labels=PARK_KIND_LABELS,
         pilot_labels=PILOT_LEVEL_LABELS,
