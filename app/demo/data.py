@@ -63,6 +63,8 @@ class Story(enum.StrEnum):
 @dataclass(frozen=True)
 class ParkDef:
     name: str
+    # The park's part of its demo accounts' usernames (park_huaxia, liaison_huaxia_1).
+    account: str
     area_code: str
     kind: ParkKind
     multi_theme: bool
@@ -219,3 +221,54 @@ AMBER_NOTES = (
 NO_LIAISON_NOTE = "网格联络员暂缺，待园区指定"
 NO_NODE_NOTE = "节点企业尚未选定，暂由园区指导站代管"
 RED_NOTE = "联络员空缺、节点企业未定，多项任务逾期，需园区督办"
+
+# ---- the demo's first-run tour: an open quarter and an account for every role and place ----
+
+# The quarter that is open for reporting: not among PERIODS, whose values and scores stay
+# exactly as they are (tests pin them); its reports are made after those are stored.
+OPEN_PERIOD = (2026, 4)
+# District offices log in as district_<this>.
+DISTRICT_ACCOUNTS = {
+    "320281": "jiangyin",
+    "320282": "yixing",
+    "320213": "liangxi",
+    "320205": "xishan",
+    "320206": "huishan",
+    "320211": "binhu",
+    "320214": "xinwu",
+    "320271": "jingkai",
+}
+
+
+class OpenState(enum.StrEnum):
+    """Where a park's report for the open quarter stands in the demo."""
+
+    draft = "draft"  # being filled in: some values saved
+    submitted = "submitted"  # waiting for the district office's review
+    returned = "returned"  # sent back with the reviewer's note
+
+
+@dataclass(frozen=True)
+class OpenReport:
+    park: str
+    state: OpenState
+    # Evidence files: (indicator code, file name); .pdf and .png are made in code.
+    evidence: tuple[tuple[str, str], ...] = ()
+
+
+# The other parks have not started their report of the open quarter.
+OPEN_REPORTS = (
+    OpenReport("无锡华夏家居港", OpenState.draft, (("I04", "第四季度技能培训活动照片.png"),)),
+    OpenReport(
+        "无锡盛阳食品城",
+        OpenState.submitted,
+        (("I04", "第四季度职工技能培训签到表.pdf"), ("I06", "劳动竞赛获奖名单.pdf")),
+    ),
+    OpenReport("江阴高新区生物医药产业园", OpenState.submitted),
+    OpenReport(
+        "长三角新就业产业园", OpenState.returned, (("I04", "新就业形态劳动者培训记录.pdf"),)
+    ),
+    OpenReport("无锡国家高新技术产业开发区", OpenState.draft),
+)
+OPEN_RETURN_COMMENT = "第四季度培训人次较上季度增幅偏大，请核实并补充培训签到表后重新报送。"
+OPEN_VALUE_COMMENT = "请附培训签到表或培训机构出具的证明。"

@@ -1,8 +1,8 @@
 """Demo grid work in November 2026: notices and tasks, worker demands, October's monthly reports.
 
-It all falls in 2026 Q4, a quarter the demo has no assessment period for yet, so the demo's
-scores stay as they are while the grid-work pages have something to show. It lives in the
-惠山 and 江阴 biomedicine parks.
+It all falls in 2026 Q4, after the eight scored quarters, so their scores stay as they are
+while the grid-work pages have something to show (the first-run tour's open Q4 counts it).
+It lives in the 惠山 and 江阴 biomedicine parks, and for the tour in the demo liaison's grid.
 """
 
 from datetime import UTC, date, datetime
@@ -193,3 +193,60 @@ def load_grid_work(*, session: Session) -> dict[str, int]:
     session.add_all(reports)
     session.flush()
     return {"notice_targets": len(targets), "demands": len(demands), "monthly": len(reports)}
+
+
+# The first-run tour's liaison (liaison_huaxia_1) keeps the first grid of this park.
+HUAXIA = "无锡华夏家居港"
+# (channel, category, summary, received on, state): one still waiting past its due date
+# (ten working days after 9 November), one received days ago.
+HUAXIA_DEMANDS = (
+    (C.visit, K.wages, "家具卖场一线导购反映周末加班费计算方式不清", D(2026, 11, 9), S.assigned),
+    (C.hotline, K.safety, "仓储区叉车作业通道标识不清，存在安全隐患", D(2026, 11, 30), S.received),
+)
+
+
+def load_liaison_work(*, session: Session) -> dict[str, int]:
+    """Gives the tour's liaison something to do in their own grid: an unread notice, an
+    open task with a due date and two worker demands; flushes, never commits."""
+    grid = _grids(session, HUAXIA)[0]
+    office = session.exec(select(User).where(User.username == "district_liangxi")).one()
+    notice = Notice(
+        kind=NoticeKind.notice,
+        title="关于做好岁末年初职工走访慰问工作的通知",
+        body="请各网格联络员走访网格内企业，摸清困难职工、新就业形态劳动者的生活情况，"
+        "名单于12月10日前报区产改办，春节前完成慰问。",
+        sender_id=office.id,
+        sender_name="梁溪区产改办",
+        sent_at=_at(date(2026, 11, 26), 10),
+    )
+    task = Notice(
+        kind=NoticeKind.task,
+        title="报送第四季度网格企业用工情况统计表",
+        body="请按附表统计网格内企业年末用工人数、新招录人数和流失人数，经企业确认后报送。",
+        due_on=date(2026, 12, 18),
+        sender_id=office.id,
+        sender_name="梁溪区产改办",
+        sent_at=_at(date(2026, 11, 27), 14),
+    )
+    session.add_all([notice, task])
+    session.flush()
+    # Neither is read yet: the liaison's page opens on both.
+    session.add_all([NoticeTarget(notice_id=n.id, grid_id=grid.id) for n in (notice, task)])
+    demands = [
+        Demand(
+            grid_id=grid.id,
+            channel=channel,
+            category=category,
+            summary=summary,
+            received_on=received,
+            due_on=add_working_days(received, 10).day,
+            state=state,
+            created_at=_at(received),
+            created_by=f"{grid.name}联络员",
+            **STEP_NOTES.get(state, {}),
+        )
+        for channel, category, summary, received, state in HUAXIA_DEMANDS
+    ]
+    session.add_all(demands)
+    session.flush()
+    return {"notices": 2, "demands": len(demands)}

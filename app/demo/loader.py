@@ -1,20 +1,34 @@
 """Loading the deterministic Wuxi demo into an empty, migrated database."""
 
 import random
+import struct
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from stdnum.cn import uscc
 
 from app.accounts import service as accounts_service
-from app.assessment.models import IndicatorValue, ParkReport, Period, ReportState, ValueOrigin
+from app.accounts.models import Role, User, UserScope
+from app.assessment.models import (
+    Evidence,
+    IndicatorValue,
+    ParkReport,
+    Period,
+    ReportState,
+    ValueOrigin,
+)
+from app.assessment.reports import evidence as evidence_files
+from app.assessment.reports import service as reports
 from app.assessment.results import measures, scores
+from app.core import files
 from app.core.calendar import default_deadline
+from app.core.security import passwords
 from app.core.templating import LOCAL_TZ
 from app.demo import data
 from app.demo.data import ParkDef, Story
-from app.demo.gridwork import load_grid_work
+from app.demo.gridwork import load_grid_work, load_liaison_work
 from app.enterprises.models import Enterprise, Liaison, LiaisonRole, Ownership, ReformType, Size
 from app.framework import service as framework_service
 from app.framework.models import Indicator, ValueSource
@@ -65,6 +79,8 @@ class DemoSummary:
     periods: int
     values: int
     users: int
+    # The quarter open for reporting ("2026Q4"), when the first-run tour was loaded.
+    open_period: str = ""
 
 
 def is_empty(*, session: Session) -> bool:
@@ -72,8 +88,14 @@ def is_empty(*, session: Session) -> bool:
     return session.exec(select(Area.id).limit(1)).first() is None
 
 
-def load_demo(*, session: Session) -> DemoSummary:
-    """Fills an empty database with the Wuxi demo; flushes, never commits."""
+def load_demo(*, session: Session, storage: files.Storage | None = None) -> DemoSummary:
+    """Fills an empty database with the Wuxi demo; flushes, never commits.
+
+    With a storage for its evidence files (`parkgrid demo` passes the configured one), the
+    first-run tour comes too: an account for every role and place, the open 2026 Q4 with
+    reports in every state and their evidence, and work in the demo liaison's grid. Without
+    one, the demo is only the eight scored quarters the suite's tests pin.
+    """
     if not is_empty(session=session):
         raise ValueError("the demo loads only into an empty database")
     if sum(p.enterprises for p in data.PARKS) != data.ENTERPRISE_TOTAL:
@@ -103,6 +125,11 @@ def load_demo(*, session: Session) -> DemoSummary:
     users = accounts_service.create_demo_accounts(session=session)
     load_grid_work(session=session)
     scores.store_all(session)
+    if storage is not None:
+        # After the scores: nothing here may move a stored score of the eight quarters.
+        users += _load_role_accounts(session, areas, parks, grids)
+        load_liaison_work(session=session)
+        periods.append(_load_open_quarter(session, storage, frameworks))
 
     return DemoSummary(
         districts=sum(a.level == AreaLevel.district for a in areas.values()),
@@ -114,6 +141,7 @@ def load_demo(*, session: Session) -> DemoSummary:
         periods=len(periods),
         values=values,
         users=len(users),
+        open_period=periods[-1].label if storage is not None else "",
     )
 
 
@@ -636,3 +664,277 @@ def _district_name(areas: dict[int, Area], area_id: int) -> str:
     while area.level != AreaLevel.district and area.parent_id in areas:
         area = areas[area.parent_id]
     return area.name
+
+
+# ---- the first-run tour ------------------------------------------------------------
+
+
+def _load_role_accounts(
+    session: Session,
+    areas: dict[str, Area],
+    parks: list[tuple[ParkDef, Park]],
+    grids: dict[int, list[Grid]],
+) -> list[User]:
+    """An account for every district office, park administrator and first-grid liaison,
+    besides the five of create_demo_accounts (which it leaves as they are)."""
+    taken = set(session.exec(select(User.username)))
+    # One hash serves every account: the password is published, and hashing is slow by design.
+    hashed = passwords.hash(accounts_service.DEMO_PASSWORD)
+    liaisons = {
+        p.id: p
+        for p in session.exec(
+            select(Liaison).where(
+                col(Liaison.id).in_(
+                    [gs[0].liaison_id for gs in grids.values() if gs and gs[0].liaison_id]
+                )
+            )
+        )
+    }
+    specs: list[tuple[str, str, Role, UserScope, int | None]] = []
+    for code, slug in data.DISTRICT_ACCOUNTS.items():
+        area = areas[code]
+        specs.append(
+            (
+                f"district_{slug}",
+                f"{area.name}产改办",
+                Role.district_office,
+                UserScope(area_id=area.id),
+                None,
+            )
+        )
+    for d, park in parks:
+        specs.append(
+            (
+                f"park_{d.account}",
+                f"{park.name}产改机构",
+                Role.park_admin,
+                UserScope(park_id=park.id),
+                None,
+            )
+        )
+        first = grids[park.id][0]
+        person = liaisons.get(first.liaison_id)
+        specs.append(
+            (
+                f"liaison_{d.account}_1",
+                person.name if person else f"{first.name}联络员",
+                Role.grid_liaison,
+                UserScope(grid_id=first.id),
+                first.liaison_id,
+            )
+        )
+    users = [
+        User(username=u, display_name=n, role=r, liaison_id=lid, password_hash=hashed)
+        for u, n, r, _, lid in specs
+        if u not in taken
+    ]
+    session.add_all(users)
+    session.flush()
+    by_name = {u.username: u for u in users}
+    for username, _n, _r, place, _l in specs:
+        if username in by_name:
+            place.user_id = by_name[username].id
+            session.add(place)
+    session.flush()
+    return users
+
+
+# When the tour's reports were saved, sent in and reviewed (Beijing time).
+OPEN_SAVED = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+OPEN_SUBMITTED = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+OPEN_REVIEWED = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
+
+
+def _load_open_quarter(
+    session: Session, storage: files.Storage, frameworks: dict[int, int]
+) -> Period:
+    """The open 2026 Q4 and its reports, made through the reports' own services as the
+    demo's park and district accounts, so each state is what the app itself would leave."""
+    year, quarter = data.OPEN_PERIOD
+    period = Period(
+        year=year,
+        quarter=quarter,
+        deadline=default_deadline(year, quarter).day,
+        framework_id=frameworks[year],
+    )
+    session.add(period)
+    session.flush()
+    previous = session.exec(
+        select(Period).where(Period.year == year, Period.quarter == quarter - 1)
+    ).one()
+    for plan in data.OPEN_REPORTS:
+        park = session.exec(select(Park).where(Park.name == plan.park)).one()
+        slug = next(d.account for d in data.PARKS if d.name == plan.park)
+        admin = _principal(session, f"park_{slug}")
+        view = reports.load(session=session, who=admin, park_id=park.id, period=period)
+        rows = [r for r in view.rows if not r.computed]
+        if plan.state is data.OpenState.draft:
+            # A draft half filled in: the park is still collecting its figures.
+            rows = rows[: (len(rows) + 1) // 2]
+        form = _open_values(session, park.id, previous, [r.indicator for r in rows])
+        reports.save(session=session, who=admin, park_id=park.id, period=period, data=form)
+        codes = {r.indicator.code: r.indicator.id for r in rows}
+        for code, filename in plan.evidence:
+            evidence_files.add(
+                session=session,
+                who=admin,
+                storage=storage,
+                max_bytes=10 * 1024 * 1024,
+                park_id=park.id,
+                period=period,
+                indicator_id=codes[code],
+                filename=filename,
+                content=_evidence_file(filename, park.name, period.label),
+            )
+        if plan.state is not data.OpenState.draft:
+            reports.submit(session=session, who=admin, park_id=park.id, period=period)
+        if plan.state is data.OpenState.returned:
+            district = _district_account(session, park)
+            reports.return_report(
+                session=session,
+                who=_principal(session, district),
+                park_id=park.id,
+                period=period,
+                comment=data.OPEN_RETURN_COMMENT,
+                comments={codes["I04"]: data.OPEN_VALUE_COMMENT},
+            )
+    _fix_open_times(session, period)
+    return period
+
+
+def _principal(session: Session, username: str):
+    user = session.exec(select(User).where(User.username == username)).one()
+    return accounts_service.principal(session=session, user=user)
+
+
+def _district_account(session: Session, park: Park) -> str:
+    by_id = {a.id: a for a in session.exec(select(Area))}
+    area = by_id[park.area_id]
+    while area.level != AreaLevel.district:
+        area = by_id[area.parent_id]
+    return f"district_{data.DISTRICT_ACCOUNTS[area.code]}"
+
+
+def _open_values(
+    session: Session, park_id: int, previous: Period, indicators: list[Indicator]
+) -> dict[str, str]:
+    """Year-end figures carried on from the park's third quarter: counts and cumulative
+    shares grow to the full year, rates stay where they were."""
+    q3 = {
+        v.indicator_id: v.value
+        for v in session.exec(
+            select(IndicatorValue).where(
+                IndicatorValue.park_id == park_id, IndicatorValue.period_id == previous.id
+            )
+        )
+    }
+    form = {}
+    for ind in indicators:
+        last = q3.get(ind.id, ind.target * QUARTER_SHARE[2])
+        if ind.unit == "%" and ind.measure not in CUMULATIVE_MEASURES:
+            value = last
+        elif ind.unit == "%":
+            value = min(100.0, round(last / QUARTER_SHARE[2], 1))
+        else:
+            value = float(round(last / QUARTER_SHARE[2]))
+        form[f"value_{ind.id}"] = f"{value:g}"
+    return form
+
+
+def _fix_open_times(session: Session, period: Period) -> None:
+    """The services stamp the moment of loading; the demo's history has fixed dates, so a
+    reload shows the same report pages."""
+    for report in session.exec(select(ParkReport).where(ParkReport.period_id == period.id)):
+        if report.submitted_at is not None:
+            report.submitted_at = report.first_submitted_at = OPEN_SUBMITTED
+        if report.reviewed_at is not None:
+            report.reviewed_at = OPEN_REVIEWED
+        session.add(report)
+    value_ids = select(IndicatorValue.id).where(IndicatorValue.period_id == period.id)
+    for value in session.exec(select(IndicatorValue).where(IndicatorValue.period_id == period.id)):
+        value.updated_at = OPEN_SAVED
+        session.add(value)
+    for ev in session.exec(select(Evidence).where(col(Evidence.value_id).in_(value_ids))):
+        ev.uploaded_at = OPEN_SAVED
+        session.add(ev)
+    session.flush()
+
+
+def _evidence_file(filename: str, park: str, period: str) -> bytes:
+    """A small real file of the kind its name says: a one-page PDF or a PNG picture."""
+    if filename.endswith(".png"):
+        return _png(160, 100, seed=sum(map(ord, filename)))
+    return _pdf(
+        [
+            "ParkGrid demo evidence",
+            f"Period: {period}",
+            f"File: {filename.encode('unicode_escape').decode()}",
+            f"Park: {park.encode('unicode_escape').decode()}",
+        ]
+    )
+
+
+def _pdf(lines: list[str]) -> bytes:
+    """A valid one-page PDF with a few lines of Helvetica text (ASCII)."""
+    text = (
+        "BT /F1 12 Tf 50 780 Td 16 TL "
+        + " ".join(
+            "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '"
+            for line in lines
+        )
+        + " ET"
+    )
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        "/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return out
+
+
+def _png(width: int, height: int, *, seed: int) -> bytes:
+    """A PNG picture of soft stripes (RGB, 8 bits), made without an imaging library."""
+    base = (40 + seed % 80, 110 + seed % 60, 160 + seed % 90)
+    raw = b"".join(
+        b"\x00"
+        + bytes(
+            c
+            for x in range(width)
+            for c in (
+                (base[0] + (x // 20) * 12) % 256,
+                (base[1] + y) % 256,
+                base[2],
+            )
+        )
+        for y in range(height)
+    )
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )

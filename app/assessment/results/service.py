@@ -23,6 +23,7 @@ from app.assessment.models import (
     IndicatorValue,
     ParkReport,
     Period,
+    ReportState,
     Score,
     ValueOrigin,
 )
@@ -38,7 +39,12 @@ def periods(*, session: Session) -> list[Period]:
 
 
 def get_period(*, session: Session, label: str | None) -> Period | None:
-    """Gets a period by its label ("2026Q3"); without one, the latest period that has values."""
+    """Gets a period by its label ("2026Q3"); without one, the latest period with an approved
+    report, else (before any approval) the latest period that has values.
+
+    A quarter open for reporting has drafts long before anyone approves them: leaders'
+    pages keep showing the last reviewed quarter until the new one has approved results.
+    """
     if label:
         # A label that is no quarter of a sensible year names no period (never a query
         # with a number the column cannot hold).
@@ -49,10 +55,19 @@ def get_period(*, session: Session, label: str | None) -> Period | None:
         return session.exec(
             select(Period).where(Period.year == year, Period.quarter == quarter)
         ).first()
+    newest = (col(Period.year).desc(), col(Period.quarter).desc())
+    approved = (
+        select(ParkReport.id)
+        .where(ParkReport.period_id == Period.id, ParkReport.state == ReportState.approved)
+        .exists()
+    )
+    found = session.exec(select(Period).where(approved).order_by(*newest)).first()
+    if found is not None:
+        return found
     return session.exec(
         select(Period)
         .where(select(IndicatorValue.id).where(IndicatorValue.period_id == Period.id).exists())
-        .order_by(col(Period.year).desc(), col(Period.quarter).desc())
+        .order_by(*newest)
     ).first()
 
 
