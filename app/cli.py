@@ -24,14 +24,20 @@ def migrate() -> None:
     from app.migrate import upgrade
 
     engine = get_engine()
-    upgrade(engine)
-    typer.echo("database is at the newest migration")
+    done = upgrade(engine)
+    if done.created:
+        message = _("Created the database and upgraded it to the newest version {revision}.")
+    elif done.steps:
+        message = _("Upgraded {count} versions; the database is at {revision} now.")
+    else:
+        message = _("The database is at the newest version ({revision}).")
+    typer.echo(message.format(count=done.steps, revision=done.revision))
     # A migration may empty the stored scores (they are derived): store them again.
     with Session(writer(engine)) as session:
         stored = scores.store_unscored(session)
         session.commit()
     if stored:
-        typer.echo(f"stored the scores of {stored} periods")
+        typer.echo(_("Stored the scores of {count} quarters again.").format(count=stored))
 
 
 @cli.command()
@@ -54,6 +60,7 @@ def demo(
 
     from sqlmodel import Session
 
+    from app.core import files
     from app.demo.loader import is_empty, load_demo
 
     if scale is None and not with_scores:
@@ -63,9 +70,12 @@ def demo(
     with Session(writer(get_engine())) as session:
         if not is_empty(session=session):
             if if_empty:
-                typer.echo("database has data; demo not loaded")
+                typer.echo(_("The database already has data: kept it as it is, no demo loaded."))
                 return
-            typer.echo("the database is not empty; the demo loads only into an empty one", err=True)
+            typer.echo(
+                _("The database is not empty: the demo loads only into an empty database."),
+                err=True,
+            )
             raise typer.Exit(1)
         if scale is not None:
             from app.demo.scale import MAX_PARKS, build
@@ -78,9 +88,34 @@ def demo(
             built.timings["total"] = round(time.perf_counter() - started, 2)
             typer.echo(built.describe())
             return
-        summary = load_demo(session=session)
+        summary = load_demo(session=session, storage=files.storage_for(get_settings()))
         session.commit()
-    typer.echo(f"demo loaded: {summary}")
+    typer.echo(_("Loaded the Wuxi demo:"))
+    for line in _demo_lines(summary):
+        typer.echo("  " + line)
+
+
+def _demo_lines(summary) -> list[str]:
+    """The demo's counts, one a line, as a person reads them."""
+    lines = [
+        _("Districts: {n}").format(n=summary.districts),
+        _("Parks: {n}").format(n=summary.parks),
+        _("Grids: {n}").format(n=summary.grids),
+        _("Enterprises: {n} ({workers} workers)").format(
+            n=summary.enterprises, workers=summary.workers
+        ),
+        _("Liaisons: {n}").format(n=summary.liaisons),
+    ]
+    if summary.open_period:
+        lines.append(
+            _("Quarters: {n}, of which {open} is open for reporting").format(
+                n=summary.periods, open=summary.open_period
+            )
+        )
+    else:
+        lines.append(_("Quarters: {n}").format(n=summary.periods))
+    lines.append(_("Accounts: {n} (the server lists them when it starts)").format(n=summary.users))
+    return lines
 
 
 @cli.command("create-user")
@@ -142,6 +177,8 @@ def serve(
     ),
 ) -> None:
     """Serves the web application."""
+    import threading
+
     import uvicorn
 
     if reload and workers > 1:
@@ -162,15 +199,85 @@ def serve(
             ).format(workers=workers),
             err=True,
         )
+    host, port = host or settings.host, port or settings.port
+    # Said once, by this process, when the server answers (whatever its workers or reloads).
+    threading.Thread(target=_announce, args=(settings, host, port), daemon=True).start()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         reload=reload,
         workers=workers,
         proxy_headers=True,
     )
+
+
+# The demo accounts the start-up message names one by one; the others follow their patterns.
+DEMO_ACCOUNTS = ("city_admin", "district_liangxi", "park_huaxia", "liaison_huaxia_1", "leader")
+
+
+def _announce(settings, host: str, port: int, wait: float = 60.0) -> None:
+    """Prints where to open the app, and the demo accounts while they keep the demo password."""
+    import socket
+    import time
+
+    lines = _demo_account_lines(settings)
+    # A wildcard address is reached on this machine through the loopback.
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    url = f"http://{shown}:{port}" if ":" not in shown else f"http://[{shown}]:{port}"
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((shown, port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        return  # never came up: uvicorn says why
+    typer.echo(
+        "\n".join([_("ParkGrid is running: open {url} in a browser.").format(url=url), *lines])
+    )
+
+
+def _demo_account_lines(settings) -> list[str]:
+    """The demo accounts that still open with the demo password; none in production."""
+    from sqlmodel import Session, col, select
+
+    from app.accounts.models import User
+    from app.accounts.service import DEMO_PASSWORD
+    from app.core.security import passwords
+
+    if settings.env == "production":
+        return []
+    try:
+        with Session(get_engine()) as session:
+            users = list(session.exec(select(User).where(col(User.is_active))))
+    except Exception:
+        return []  # no tables yet: `parkgrid migrate` comes first
+    # Verifying is slow by design: each distinct hash once (the tour's accounts share one).
+    verified: dict[str, bool] = {}
+    demo = []
+    for u in users:
+        if u.password_hash not in verified:
+            verified[u.password_hash] = passwords.verify(DEMO_PASSWORD, u.password_hash)
+        if verified[u.password_hash]:
+            demo.append(u)
+    if not demo:
+        return []
+    named = {u.username: u for u in demo if u.username in DEMO_ACCOUNTS}
+    lines = [_("Demo accounts (password {password}):").format(password=DEMO_PASSWORD)]
+    lines += [f"  {name:<18} {named[name].display_name}" for name in DEMO_ACCOUNTS if name in named]
+    others = len(demo) - len(named)
+    if others:
+        lines.append(
+            "  "
+            + _(
+                "and {n} more: district_<district>, park_<park>, liaison_<park>_1 "
+                "(README.md, Demo accounts)"
+            ).format(n=others)
+        )
+    return lines
 
 
 @cli.command()

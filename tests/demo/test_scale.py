@@ -248,7 +248,7 @@ def test_the_command_builds_into_an_empty_database_only(private_db_url, monkeypa
         assert done.exit_code == 0, done.output
         assert "2 cities, 2 districts" in done.output and "30 parks" in done.output
         again = runner.invoke(cli, ["demo", "--scale", "30", "--if-empty"])
-        assert again.exit_code == 0 and "demo not loaded" in again.output
+        assert again.exit_code == 0 and "未载入演示数据" in again.output
         assert runner.invoke(cli, ["demo", "--scale", "30"]).exit_code == 1
         with Session(db.get_engine()) as s:
             assert s.exec(select(sa.func.count()).select_from(Score)).one() == 0
