@@ -49,7 +49,13 @@ def heatmap(
     lines = max((h.count("<br>") + 1 for h in heads), default=1)
     xaxis: dict = {"side": "top", "type": "category", "fixedrange": True, "ticks": ""}
     if heads:
-        xaxis |= {"tickmode": "array", "tickvals": list(columns), "ticktext": list(heads)}
+        # Heads stay level: they are cut into short lines to fit, not turned on their side.
+        xaxis |= {
+            "tickmode": "array",
+            "tickvals": list(columns),
+            "ticktext": list(heads),
+            "tickangle": 0,
+        }
     return {
         "data": [
             {
