@@ -102,3 +102,16 @@ def test_an_unknown_sort_is_refused_naming_the_field(client):
     assert "park-ranking" not in resp.text
     # The downloads refuse it the same way.
     assert client.get("/rankings.csv?sort=--score").status_code == 422
+
+
+def test_the_summary_and_the_downloads_follow_the_chosen_order(client, session):
+    stored = _stored(session)
+    html = client.get("/rankings?sort=-name").text
+    summary = re.search(r'<p class="facts" id="ranking-summary">(.*?)</p>', html, re.S).group(1)
+    assert summary.endswith("排序方式：园区名称（倒序）")
+    assert "排序方式" not in client.get("/rankings").text.split('id="ranking-summary">')[1][:200]
+    # The CSV lists the parks in the order the page shows them.
+    body = client.get("/rankings.csv?sort=-name").content.decode("utf-8-sig")
+    names = sorted((r[0] for r in stored), key=pinyin.sort_key, reverse=True)
+    positions = [body.index(n) for n in names]
+    assert positions == sorted(positions)

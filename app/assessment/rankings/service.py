@@ -38,6 +38,12 @@ FILTER_LABELS = {
 # names up, scores down); a leading "-" reverses it. Ranks are the default.
 RANK = "rank"
 SORTS = ("rank", "name", "score", "district")
+SORT_LABELS = {
+    "rank": N_("Rank"),
+    "name": N_("Park name"),
+    "score": N_("Score"),
+    "district": N_("District"),
+}
 
 
 @dataclass(frozen=True)

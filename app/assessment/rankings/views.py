@@ -86,8 +86,17 @@ def summary(rk: rs.Rankings) -> str:
             f"{_('Park kind')}：{_(PARK_KIND_LABELS[f.kind]) if f.kind else everything}",
             f"{_('Pilot level')}：{_(PILOT_LEVEL_LABELS[f.pilot]) if f.pilot else everything}",
             *([f"{_('Park name')}：{f.search}"] if f.search else []),
+            *([_sort_words(f)] if f.sort != rs.RANK else []),
         ]
     )
+
+
+def _sort_words(f: rs.Filters) -> str:
+    """The chosen order in words: "Sort by: Score (reversed)"."""
+    words = _(rs.SORT_LABELS[f.sort_field])
+    if f.sort_reversed:
+        words = _("{order}, reversed").format(order=words)
+    return f"{_('Sort by')}：{words}"
 
 
 def _figure(request: Request, rk: rs.Rankings, visible: geo.Visible) -> dict | None:
