@@ -528,9 +528,17 @@ def _read(
     return out
 
 
-def _once(parsed: _Parsed, key: Callable[[Any], Any], field_name: str, message: str) -> None:
-    """Marks every row whose key repeats an earlier row's."""
-    seen: set[Any] = set()
+def _once(
+    parsed: _Parsed,
+    key: Callable[[Any], Any],
+    field_name: str,
+    message: str,
+    stored: Mapping[int, Any],
+) -> None:
+    """Marks every row whose key repeats an earlier row's, or a stored row's that the sheet
+    leaves as it is (a page posted without some of its rows keeps those rows)."""
+    posted = {row_id for _i, row_id, _data in parsed.kept} | set(parsed.deletes)
+    seen: set[Any] = {key(obj) for obj_id, obj in stored.items() if obj_id not in posted}
     for i, _row_id, data in parsed.kept:
         k = key(data)
         if k in seen:
@@ -680,7 +688,7 @@ def save_aspects(
                 parsed.errors[f"rows-{i}-delete"] = _(
                     "The aspect {name} still has indicators; move or delete them first."
                 ).format(name=stored[aspect_id].name)
-        _once(parsed, lambda d: d.name, "name", _("The aspect {value} is listed twice."))
+        _once(parsed, lambda d: d.name, "name", _("The aspect {value} is listed twice."), stored)
         if not parsed.kept and parsed.complete:
             parsed.errors["rows"] = _("A framework needs at least one aspect.")
         _raise(parsed)
@@ -748,7 +756,7 @@ def save_indicators(
                 except ValueError as exc:
                     parsed.errors[f"rows-{i}-steps"] = str(exc)
             values.append(d.model_dump(exclude={"steps"}) | {"rule_params": params})
-        _once(parsed, lambda d: d.code, "code", _("The code {value} is used twice."))
+        _once(parsed, lambda d: d.code, "code", _("The code {value} is used twice."), stored)
         if not parsed.kept and parsed.complete:
             parsed.errors["rows"] = _("A framework needs at least one indicator.")
         if parsed.complete and parsed.kept:
@@ -809,12 +817,13 @@ def save_tiers(
     def build(fw: Framework) -> _Plan:
         stored = {t.id: t for t in tiers(session=session, framework_id=fw.id)}
         parsed = _read(rows, stored, TierCreate, TIER_LABELS, name)
-        _once(parsed, lambda d: d.name, "name", _("The tier {value} is listed twice."))
+        _once(parsed, lambda d: d.name, "name", _("The tier {value} is listed twice."), stored)
         _once(
             parsed,
             lambda d: f"{d.min_score:g}",
             "min_score",
             _("Two tiers start at {value}; each tier needs its own minimum score."),
+            stored,
         )
         if parsed.complete:
             if not parsed.kept:
@@ -847,7 +856,7 @@ def save_adjustments(
     def build(fw: Framework) -> _Plan:
         stored = {a.id: a for a in adjustments(session=session, framework_id=fw.id)}
         parsed = _read(rows, stored, AdjustmentCreate, ADJUSTMENT_LABELS)
-        _once(parsed, lambda d: d.code, "code", _("The code {value} is used twice."))
+        _once(parsed, lambda d: d.code, "code", _("The code {value} is used twice."), stored)
         _raise(parsed)
         values = [d.model_dump() for _i, _id, d in parsed.kept]
         return _plan(Adjustment, parsed, stored, values)

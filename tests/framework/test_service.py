@@ -663,3 +663,21 @@ def test_a_weight_change_rescores_the_periods_the_framework_scores(session, who,
     ).one()
     # Half the target of an indicator now weighing 20.
     assert score.points[str(i01.id)] == 10
+
+
+def test_a_new_row_may_not_repeat_a_row_the_sheet_leaves_out(session, who, fresh):
+    # A sheet posted without its stored rows keeps them; a new row named as one of them
+    # is a repeat, refused in words, not a broken unique constraint (a 500 found by the
+    # fuzzing test: the first row posted with its id emptied).
+    first = service.aspects(session=session, framework_id=fresh.id)[0]
+    with pytest.raises(Invalid) as exc:
+        service.save_aspects(
+            session=session, who=who, framework_id=fresh.id, rows=[{"name": first.name}]
+        )
+    assert exc.value.errors == {"rows-0-name": "方面“组织领导”重复。"}
+    # The indicators sheet with I01 posted as a new row and the stored I01 left out.
+    rows = indicator_rows(session, fresh)
+    rows[0]["id"] = ""
+    with pytest.raises(Invalid) as exc:
+        service.save_indicators(session=session, who=who, framework_id=fresh.id, rows=rows)
+    assert exc.value.errors.get("rows-0-code") == "编号 I01 重复。"
