@@ -393,3 +393,18 @@ def test_publishing_a_year_freezes_it(login, session):
     fw = framework_service.for_year(session=session, year=2025)
     page = admin.post(f"/frameworks/{fw.id}/tiers", data={})
     assert page.status_code == 409 and "已发布" in page.text
+
+
+def test_a_park_with_no_report_reads_not_started_not_draft(login, session):
+    # The demo's 无锡综合保税区 has no report for 2026Q3; a draft badge would say it began one.
+    park = session.exec(select(Park).where(Park.name == "无锡综合保税区")).one()
+    period = session.exec(select(Period).where(Period.year == 2026, Period.quarter == 3)).one()
+    assert not session.exec(
+        select(ParkReport).where(ParkReport.park_id == park.id, ParkReport.period_id == period.id)
+    ).all()
+    rows = {
+        r[0]: r
+        for r in table_rows(login("city_admin").get("/reports?period=2026Q3").text, "worklist")
+    }
+    assert rows["无锡综合保税区"][2] == "未填报"
+    assert rows["无锡华夏家居港"][2].startswith("已")
