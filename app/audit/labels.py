@@ -25,6 +25,7 @@ FILTER_LABELS = {
     "user_id": N_("User"),
     "object_type": N_("Object type"),
     "batch": N_("Import batch"),
+    "sort": N_("Sort order"),
     "district": N_("District"),
     "park_id": N_("Park"),
     "grid_id": N_("Grid"),

@@ -18,7 +18,8 @@ COUNT_LABELS = {
 
 
 def _counts(value: Any, lookup: Lookup) -> str | None:
-    """Per sheet: "网格：新增 0，更新 3，未变 7，有误 0；企业：…"."""
+    """Per sheet: "网格：新增 0，更新 3，未变 7，有错误 0 / 企业：…" (not "；", which parts
+    one change from the next)."""
     if not isinstance(value, dict):
         return labels.plain(value, lookup)
     names = {s.key: s.name for s in SHEETS}
@@ -33,13 +34,13 @@ def _counts(value: Any, lookup: Lookup) -> str | None:
         else:
             shown = labels.plain(counts, lookup) or ""
         parts.append(f"{title}：{shown}")
-    return "；".join(parts) or None
+    return " / ".join(parts) or None
 
 
 labels.register(
     "ImportJob",
     N_("Roster import"),
-    fields={"file": N_("File"), "counts": N_("Rows")},
+    fields={"file": N_("File"), "counts": N_("Rows by sheet")},
     formats={"counts": _counts},
     names=labels.by_name(ImportJob, "filename", route="import_job", param="job_id"),
 )

@@ -313,3 +313,49 @@ def test_every_other_history_reads_in_words_too(login, session):
     assert "职工诉求 加班费未足额发放" in shown and "通知或任务 培训摸底" in shown
     assert "用户账号 市领导" in shown
     _assert_readable(shown)
+
+
+def test_nested_values_read_in_words(login, session):
+    """An import's counts per sheet, and a user's scope by its places' names."""
+    office = _user(session, "park_huaxia")
+    park = session.exec(select(Park).where(Park.name == HUAXIA)).one()
+    grid = session.exec(
+        select(Grid).where(Grid.park_id == park.id).order_by(col(Grid.sort_order))
+    ).first()
+    leader = _user(session, "leader")
+    common = {"user_id": office.id, "username": office.username, "role": office.role}
+    session.add(
+        AuditLog(
+            **common,
+            action="import",
+            object_type="ImportJob",
+            object_id=None,
+            object_label=f"{HUAXIA} · 名册.xlsx",
+            after={
+                "counts": {
+                    "grids": {"new": 0, "updated": 3, "unchanged": 7, "error": 0},
+                    "enterprises": {"new": 2, "updated": 1, "unchanged": 157, "error": 0},
+                },
+                "file": "名册.xlsx",
+                "sha256": "0" * 64,
+            },
+        )
+    )
+    session.add(
+        AuditLog(
+            **common,
+            action="update",
+            object_type="User",
+            object_id=leader.id,
+            before={"scope": [f"park:{park.id}"], "is_active": True},
+            after={"scope": [f"park:{park.id}", f"grid:{grid.id}"], "is_active": False},
+        )
+    )
+    session.flush()
+    shown = _text(_audit_table(login("city_admin").get("/admin/audit").text))
+    assert "名册导入" in shown and "文件 ： 名册.xlsx" in shown
+    assert "网格：新增 0，更新 3，未变 7，有错误 0 / 企业：新增 2，更新 1，未变 157" in shown
+    assert "0" * 64 not in shown  # the file's hash is bookkeeping
+    assert f"管理范围 ： {HUAXIA} → {HUAXIA}、{grid.name}" in shown
+    assert "启用 ： 是 → 否" in shown
+    _assert_readable(shown)
