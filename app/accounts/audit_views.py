@@ -16,7 +16,6 @@ from app.accounts.models import User
 from app.audit import readable
 from app.audit import service as audit
 from app.audit.deps import DownloadDep
-from app.audit.models import AUDIT_ACTION_LABELS
 from app.core import sheets
 from app.core.auth import Who, allowed
 from app.core.db import SessionDep
@@ -27,9 +26,7 @@ from app.core.templating import LOCAL_TZ, env, render
 router = APIRouter(prefix="/admin", dependencies=[allowed("audit")])
 # Every object page shows its history through the same partial, which puts its rows in
 # words (`audit_rows`: the domains' labels, names read once per type for the rows shown).
-env.globals.update(
-    audit_labels=AUDIT_ACTION_LABELS, audit_rows=readable.of, people_names=readable.people
-)
+env.globals.update(audit_rows=readable.of, people_names=readable.people)
 PER_PAGE = 50
 
 

@@ -359,3 +359,18 @@ def test_nested_values_read_in_words(login, session):
     assert f"管理范围 ： {HUAXIA} → {HUAXIA}、{grid.name}" in shown
     assert "启用 ： 是 → 否" in shown
     _assert_readable(shown)
+
+
+def test_an_import_says_who_uploaded_it_by_name(login, session):
+    from tests.imports.books import download, job_of, upload
+
+    park = session.exec(select(Park).where(Park.name == HUAXIA)).one()
+    client = login("park_huaxia")
+    job_id = job_of(upload(client, park.id, download(client, f"/parks/{park.id}/roster.xlsx")))
+    page = _text(client.get(f"/imports/{job_id}").text)
+    assert re.search(r"华夏家居港产改机构 于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 上传", page)
+    assert "park_huaxia" not in page
+    listing = client.get("/imports").text
+    start = listing.index('id="import-jobs"')
+    rows = _text(listing[start : listing.index("</table>", start)])
+    assert "华夏家居港产改机构" in rows and "park_huaxia" not in rows

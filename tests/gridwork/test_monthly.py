@@ -250,7 +250,7 @@ def test_a_stale_form_gets_409_and_shows_what_is_saved_now(liaison, park, sessio
     stale = liaison.post(url, data={**FIGURES, "culture_reach": "250", "version": "1"}, headers=HX)
     assert stale.status_code == 409
     assert "该报告已被其他人修改，请刷新后重试" in stale.text
-    assert "park_huaxia" in stale.text  # who changed it last
+    assert "最近修改：华夏家居港产改机构" in stale.text  # who changed it last, by name
     assert "您填写的 <strong>250</strong>，已保存的 <strong>180</strong>" in stale.text
     assert 'value="180"' in stale.text and 'name="version" value="2"' in stale.text
     assert _stored(session, grid).culture_reach == 180
