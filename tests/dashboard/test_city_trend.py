@@ -100,7 +100,7 @@ def test_the_toggle_swaps_the_trend_alone_and_keeps_the_period(admin):
     assert "各区排名" not in part.text and len(charts(part.text)) == 1
     assert "同年上一季度" in part.text
     figure = charts(part.text)[0]
-    assert figure["data"][0]["x"][-1] == "2026Q3"  # every quarter, whatever the period
+    assert figure["data"][0]["x"][-1] == "2026Q2"  # up to the quarter shown
     assert "HX-Target" in part.headers["Vary"]
 
 
@@ -138,3 +138,17 @@ def test_the_quarterly_view_reads_as_many_statements_as_year_to_date(admin, conn
     assert quarter == ytd
     # The toggle's own answer skips the page's other parts (pilots, parks, radar, KPIs).
     assert alone < ytd, (alone, ytd)
+
+
+def test_the_trend_ends_at_the_quarter_shown(admin, session):
+    # 2025Q2 read back: the later quarters are not drawn after it, so an open quarter's
+    # drafts (low year-to-date values) never read as a fall after the one a leader reads.
+    figure = _trend(admin.get("/?period=2025Q2").text)
+    assert figure["data"][0]["x"] == ["2024Q4", "2025Q1", "2025Q2"]
+    assert _line(figure, "梁溪区") == _stored(session, "梁溪区")[:3]
+    periods = assessment.periods(session=session)
+    assert [p.label for p in assessment.up_to(periods, periods[2])] == [
+        "2024Q4",
+        "2025Q1",
+        "2025Q2",
+    ]

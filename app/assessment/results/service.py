@@ -7,7 +7,7 @@ statement, joined on the park, so movement needs no second pass. A page therefor
 the same with 15 parks or 2,000.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -36,6 +36,13 @@ from app.geo.models import Area, Park, ParkKind, PilotLevel
 def periods(*, session: Session) -> list[Period]:
     """Gets every period, oldest first."""
     return list(session.exec(select(Period).order_by(col(Period.year), col(Period.quarter))))
+
+
+def up_to(periods: Sequence[Period], period: Period) -> list[Period]:
+    """The periods a trend draws: the one shown and those before it. A quarter still being
+    filled in holds drafts' low year-to-date values; drawn after the quarter a reader looks
+    at, it reads as a collapse."""
+    return [p for p in periods if (p.year, p.quarter) <= (period.year, period.quarter)]
 
 
 def get_period(*, session: Session, label: str | None) -> Period | None:

@@ -183,6 +183,7 @@ def _ranking_figure(res: assessment.PeriodResults, links: Links) -> dict:
 def _trend_figure(
     session, res: assessment.PeriodResults, periods, links: Links, view: Trend = Trend.ytd
 ) -> dict:
+    periods = assessment.up_to(periods, res.period)
     # Districts in this period's ranking order, so the legend reads as the league table.
     order = [d.district for d in res.districts]
     rows = city.district_trend(session=session, periods=periods, district_ids=[a.id for a in order])

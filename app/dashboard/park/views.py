@@ -50,7 +50,7 @@ def _results(request: Request, session, park: Park, res, periods: list) -> dict[
     shares = park_service.aspect_shares(session=session, res=res, park_result=pr)
     history = park_service.score_history(
         session=session,
-        periods=periods,
+        periods=assessment.up_to(periods, res.period),
         park_id=park.id,
         district_id=pr.district.id,
     )

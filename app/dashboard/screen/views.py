@@ -60,7 +60,7 @@ def _figures(session, res: assessment.PeriodResults) -> dict:
         [d.tier.colour if d.tier else "grey" for d in scored],
         axis_title=_("Mean score of the district's parks"),
     )
-    periods = assessment.periods(session=session)
+    periods = assessment.up_to(assessment.periods(session=session), res.period)
     order = [d.district for d in res.districts]
     rows = city.district_trend(session=session, periods=periods, district_ids=[a.id for a in order])
     trend = charts.trend(
