@@ -121,9 +121,14 @@ def test_the_park_administrator_sees_the_report_and_what_else_is_due(login, sess
     # At the top of the page: before the park's facts and its results.
     assert page.text.index('id="park-due"') < page.text.index('class="facts"')
     (report,) = _item(panel, "report")
-    assert _text(report).startswith(
-        f"{period.label} 季度报告 ：{gettext(REPORT_STATE_LABELS[state])}"
-    )
+    started = session.exec(
+        select(ParkReport.id).where(
+            ParkReport.park_id == huaxia.id, ParkReport.period_id == period.id
+        )
+    ).first()
+    # A quarter the park has not begun reads 未填报, as on the reports list.
+    label = gettext(REPORT_STATE_LABELS[state]) if started else "未填报"
+    assert _text(report).startswith(f"{period.label} 季度报告 ：{label}")
     assert f"报送截止 {period.deadline.isoformat()}" in _text(report)
     assert f'href="http://testserver/parks/{huaxia.id}/reports/{period.label}"' in report
     waiting, past_due = _waiting(session, huaxia), _demands_past_due(session, huaxia)
@@ -247,6 +252,22 @@ def test_a_report_to_fill_past_its_deadline_is_flagged(login, session):
     (item,) = _item(_panel(login("park_huaxia").get(f"/parks/{huaxia.id}").text), "report")
     assert "已退回修改" in _text(item)
     assert ("已过截止日期" in _text(item)) is (_today() > period.deadline)
+
+
+def test_a_report_not_begun_reads_not_started(login, session):
+    huaxia = _park(session, HUAXIA)
+    period = _period(session)
+    session.execute(
+        sa.delete(ParkReport).where(
+            ParkReport.park_id == huaxia.id, ParkReport.period_id == period.id
+        )
+    )
+    session.flush()
+    panel = _panel(login("park_huaxia").get(f"/parks/{huaxia.id}").text)
+    (item,) = _item(panel, "report")
+    assert _text(item).startswith(f"{period.label} 季度报告 ：未填报")
+    # Not begun is still to do: the panel does not say nothing is due.
+    assert "本园区目前没有待办事项。" not in _text(panel)
 
 
 @pytest.mark.parametrize("username", ["liaison_huaxia_1", "leader"])

@@ -223,6 +223,7 @@ class Due:
 
     period: Period | None  # the quarter being reported (None before any period exists)
     report_state: ReportState
+    report_started: bool  # False while the park has no report for the quarter at all
     monthly_waiting: int  # grid reports submitted, awaiting the park's confirmation
     notices: list[DueNotice]
     demands_overdue: int  # open demands past their due date
@@ -321,6 +322,7 @@ def due(
     return Due(
         period=period,
         report_state=ReportState(state) if state else ReportState.draft,
+        report_started=state is not None,
         monthly_waiting=n_waiting or 0,
         notices=[
             DueNotice(n, count, n.due_on is not None and today > n.due_on) for n, count in pending
