@@ -97,9 +97,14 @@ def home_of(request: Any) -> Home | None:
             found = home(session=session, who=who)
         else:
             # An error page after the request's transaction ended (or a test app whose
-            # sessions are its own): a short read of its own.
-            with request.app.state.sessions(False) as own:
-                found = home(session=own, who=who)
+            # sessions are its own): a short read of its own. The error may be the
+            # database itself (busy, gone): the page must still render, with the menu
+            # every viewer has rather than a second error.
+            try:
+                with request.app.state.sessions(False) as own:
+                    found = home(session=own, who=who)
+            except Exception:
+                found = OVERVIEW
         state.parkgrid_home = found
     return found
 
