@@ -232,7 +232,14 @@ def evidence_delete(request: Request, evidence_id: int, session: SessionDep, who
 
 @router.get("/reports", response_class=HTMLResponse, name="reports")
 def reports_page(request: Request, session: SessionDep, who: Who, period: PeriodLabel = None):
-    p = assessment.get_period(session=session, label=period)
+    # The worklist opens on the quarter parks report for now (where reports wait for
+    # review), not on the latest reviewed quarter the dashboards show.
+    p = (
+        assessment.get_period(session=session, label=period)
+        if period
+        else review.open_period(session=session)
+        or assessment.get_period(session=session, label=None)
+    )
     if p is None:
         raise NotFound
     district_of = geo.district_of(session=session)
