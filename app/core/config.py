@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     login_max_failures_account: int = 10
     login_max_failures_address: int = 50
     # The report's review screen flags a value that moved more than this share from the
-    # previous quarter (0.5: by more than ±50 %).
+    # same quarter last year (0.5: by more than ±50 %).
     review_change_threshold: float = Field(default=0.5, gt=0, le=100)
 
     @model_validator(mode="after")

@@ -81,18 +81,20 @@ def test_the_review_table_sets_each_indicator_beside_its_earlier_quarters(login,
     assert "低于目标" in rows["I03"][CHECK]
     assert rows["I02"][1:3] == ["100%", "100% 10 个网格中 10 个同时配备联络员和节点企业"]
     assert "低于目标" not in rows["I02"][CHECK] and "低于目标" not in rows["I05"][CHECK]
-    # 8 场 after 5 场 is +60 %, past the default ±50 %; 81.9 % after 83.5 % is not.
-    assert "较上季度 +60%" in rows["I03"][CHECK]
-    assert "较上季度" not in rows["I09"][CHECK]
+    # Moves are against the same quarter last year (both counted from January): 2 bases
+    # after 1 is +100 %, past the default ±50 %; I03's 8 场 after 8 场 is no move, though
+    # the second quarter's 5 场 grew by 60 % on the calendar alone.
+    assert "较去年同期 +100%" in rows["I05"][CHECK]
+    assert "较去年同期" not in rows["I03"][CHECK] and "较去年同期" not in rows["I09"][CHECK]
     hint = _text(re.search(r'id="review-hint"[^>]*>(.*?)</p>', page.text, re.S).group(1))
     assert "不按季度折算" in hint and "±50%" in hint
 
 
 def test_the_change_threshold_is_a_setting(app, login, parks):
-    app.state.settings = app.state.settings.model_copy(update={"review_change_threshold": 0.7})
+    app.state.settings = app.state.settings.model_copy(update={"review_change_threshold": 1.5})
     rows = _rows(login("district_liangxi").get(_url(parks[WAITING])).text)
-    # +60 % is within ±70 %: no longer flagged, while the shortfall still is.
-    assert "较上季度" not in rows["I03"][CHECK] and "低于目标" in rows["I03"][CHECK]
+    # +100 % is within ±150 %: no longer flagged, while the shortfall still is.
+    assert "较去年同期" not in rows["I05"][CHECK] and "低于目标" in rows["I03"][CHECK]
 
 
 def test_evidence_is_counted_per_indicator_with_what_is_expected(login, session, parks):
@@ -130,8 +132,9 @@ def test_a_park_sees_the_same_columns_and_above_target_is_not_flagged(login, ses
     rows = _rows(login("park_huaxia").get(_url(park)).text)
     value, unit = _value(session, park, 2026, 3, "I07")
     assert rows["I07"][1:3] == ["20 项", amount(value, unit)] and value > 20
-    # 23 项 against 20 项 is not short; it did move +53.3 % from 15 项, which is flagged.
-    assert rows["I07"][CHECK] == "较上季度 +53.3%"
+    # 23 项 against 20 项 is not short; it did move +64.3 % from 2025Q3's 14 项, flagged.
+    assert _value(session, park, 2025, 3, "I07")[0] == 14
+    assert rows["I07"][CHECK] == "较去年同期 +64.3%"
     assert rows["I03"][VALUE] == "11 场" and "低于目标" in rows["I03"][CHECK]
     assert rows["I03"][PREVIOUS] == amount(*_value(session, park, 2026, 2, "I03"))
 
@@ -373,8 +376,10 @@ def test_a_first_quarter_compares_with_last_years_total_and_flags_no_change(logi
     # Values are cumulative: Q1's previous figure is 2025's total (Q4), not a quarter's.
     assert rows["I03"][PREVIOUS] == amount(*_value(session, park, 2025, 4, "I03"))
     assert rows["I03"][LAST_YEAR] == amount(*_value(session, park, 2025, 1, "I03"))
-    assert "2025Q4" in page and "较上季度" not in page
-    assert "第一季度的“上季度”为上年全年累计" in page
+    assert "2025Q4" in page and "第一季度的“上季度”为上年全年累计" in page
+    # Moves are flagged in a first quarter too, against last year's first quarter: here
+    # only I05, 2 bases after 1.
+    assert [code for code, r in rows.items() if "较去年同期" in r[CHECK]] == ["I05"]
 
 
 def test_short_is_what_scoring_counts_short():

@@ -22,7 +22,7 @@ from app.core.calendar import default_deadline, quarter_end, working_day
 from app.framework.models import Indicator
 from app.geo import service as geo
 
-# Default for Settings.review_change_threshold: ±50 % from the previous quarter.
+# Default for Settings.review_change_threshold: ±50 % from the same quarter last year.
 DEFAULT_CHANGE_THRESHOLD = 0.5
 
 
@@ -41,7 +41,10 @@ class Compared:
     last_year: float | None
     # Scoring counts the value short: it earns less than the indicator's full points.
     short: bool
-    # The relative change from the previous quarter (0.5 = +50 %), None when not comparable.
+    # The relative change from the same quarter last year (0.5 = +50 %), None when not
+    # comparable. Values are counted from January, so only the same quarter of another
+    # year is like for like: a count's third quarter is half as much again as its second
+    # by the calendar alone.
     change: float | None
     large_change: bool
     # Reported values are backed by files; computed ones say where they come from.
@@ -56,8 +59,7 @@ class Compared:
 class Comparison:
     previous_label: str
     last_year_label: str
-    # Within the year only: a first quarter against last year's total always "moves".
-    change_flagged: bool
+    first_quarter: bool
     threshold: float
     rows: list[Compared]
 
@@ -102,25 +104,23 @@ def compare(*, session: Session, view: ReportView, threshold: float) -> Comparis
     before = previous_quarter(p.year, p.quarter)
     last_year = (p.year - 1, p.quarter)
     found = _values(session, view.park.id, [before, last_year])
-    within_year = p.quarter > 1
     rows = []
     for row in view.rows:
         code = row.indicator.code
-        previous = found[before].get(code)
+        earlier = found[last_year].get(code)
         current = row.value.value if row.value else None
         change = None
-        if current is not None and previous:
-            change = (current - previous) / abs(previous)
-        large = within_year and (
-            (change is not None and abs(change) > threshold)
+        if current is not None and earlier:
+            change = (current - earlier) / abs(earlier)
+        large = (change is not None and abs(change) > threshold) or (
             # From nothing to something is no percentage, but as large a move as any.
-            or (previous == 0 and current not in (None, 0))
+            earlier == 0 and current not in (None, 0)
         )
         rows.append(
             Compared(
                 row=row,
-                previous=previous,
-                last_year=found[last_year].get(code),
+                previous=found[before].get(code),
+                last_year=earlier,
                 short=_short(row),
                 change=change,
                 large_change=large,
@@ -130,7 +130,7 @@ def compare(*, session: Session, view: ReportView, threshold: float) -> Comparis
     return Comparison(
         previous_label=f"{before[0]}Q{before[1]}",
         last_year_label=f"{last_year[0]}Q{last_year[1]}",
-        change_flagged=within_year,
+        first_quarter=p.quarter == 1,
         threshold=threshold,
         rows=rows,
     )
