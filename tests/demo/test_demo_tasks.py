@@ -256,3 +256,14 @@ def test_an_office_for_every_district_and_an_account_for_every_park(session, tou
         with TestClient(app) as c:
             log_in(c, username, DEMO_PASSWORD)
             assert c.get("/").status_code == 200, username
+
+
+def test_the_tours_histories_read_at_the_times_its_reports_show(session, tour, login_as):
+    # The services stamp the moment of loading; the tour fixes its reports' times, and its
+    # histories name those same times, on the rows and in the changes.
+    park = _park(session, "无锡盛阳食品城")
+    page = login_as("district_liangxi").get(f"/parks/{park.id}/reports/2026Q4").text
+    history = page[page.index('class="history"') :]
+    times = set(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", history))
+    # Its one step, the submission: on 12-01 at 10:00 Beijing time, as the page above says.
+    assert times == {"2026-12-01 10:00"}
