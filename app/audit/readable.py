@@ -78,13 +78,12 @@ def _lines(row: AuditLog, lookup: Lookup) -> list[Line]:
     out = []
     for k, b, a in _values(row):
         label = labels.field_label(row.object_type, k) or k
-        out.append(
-            Line(
-                label,
-                labels.show(row.object_type, k, b, lookup),
-                labels.show(row.object_type, k, a, lookup),
-            )
-        )
+        before = labels.show(row.object_type, k, b, lookup)
+        after = labels.show(row.object_type, k, a, lookup)
+        # Two stamps within one minute read alike: "审核时间 10:00 → 10:00" says nothing.
+        if row.action == AuditAction.update and before == after:
+            continue
+        out.append(Line(label, before, after))
     return out
 
 

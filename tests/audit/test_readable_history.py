@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from app.accounts.models import User
 from app.assessment.models import ParkReport, Period, ReportState
-from app.audit.models import AuditLog
+from app.audit.models import AuditAction, AuditLog
 from app.core.templating import LOCAL_TZ
 from app.enterprises.models import Enterprise
 from app.geo.models import Grid, Park
@@ -374,3 +374,25 @@ def test_an_import_says_who_uploaded_it_by_name(login, session):
     start = listing.index('id="import-jobs"')
     rows = _text(listing[start : listing.index("</table>", start)])
     assert "华夏家居港产改机构" in rows and "park_huaxia" not in rows
+
+
+def test_a_change_that_reads_alike_on_both_sides_is_left_out():
+    from app.audit import readable
+
+    # A return and an approval within one minute: the review time moved by seconds, which
+    # reads "10:00 → 10:00" to the minute, so only the state's change is said.
+    row = AuditLog(
+        user_id=1,
+        username="district_liangxi",
+        role="district_office",
+        action=AuditAction.update,
+        object_type="ParkReport",
+        object_id=1,
+        object_label="无锡盛阳食品城 · 2026Q4",
+        before={"state": "returned", "reviewed_at": "2026-12-02T07:00:05+00:00"},
+        after={"state": "approved", "reviewed_at": "2026-12-02T07:00:41+00:00"},
+    )
+    (shown,) = readable.readable(None, [row])
+    assert [(line.label, line.before, line.after) for line in shown.lines] == [
+        ("状态", "已退回修改", "已审核通过")
+    ]
