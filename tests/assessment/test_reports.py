@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+from html import unescape
 
 import pytest
 from sqlmodel import col, select
@@ -408,3 +409,21 @@ def test_a_park_with_no_report_reads_not_started_not_draft(login, session):
     }
     assert rows["无锡综合保税区"][2] == "未填报"
     assert rows["无锡华夏家居港"][2].startswith("已")
+
+
+def test_the_reports_history_shows_what_the_park_changed_after_a_return(login, session, q4, huaxia):
+    park, district = login("park_huaxia"), login("district_liangxi")
+    park.post(_url(huaxia, q4), data=_values_form(session, q4, 0.8), follow_redirects=False)
+    park.post(_url(huaxia, q4, "submit"), follow_redirects=False)
+    district.post(_url(huaxia, q4, "return"), data={"comment": "请核实"}, follow_redirects=False)
+    # The park corrects one value: the reviewer reads that change in the report's history.
+    i03 = next(i for i in _reported(session, q4) if i.code == "I03")
+    form = _values_form(session, q4, 0.8) | {f"value_{i03.id}": "11"}
+    park.post(_url(huaxia, q4), data=form, follow_redirects=False)
+    page = district.get(_url(huaxia, q4)).text
+    history = unescape(re.sub(r"<[^>]+>", " ", page[page.index('class="history"') :]))
+    history = " ".join(history.split())
+    before = f"{round(i03.target * 0.8, 1):g}"
+    assert f"I03 {i03.name}" in history
+    assert re.search(rf"{before}\S* → 11", history), history
+    assert "已退回" in history

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from app.assessment.models import (
@@ -26,7 +27,7 @@ from app.assessment.models import (
 )
 from app.assessment.results import measures, scores
 from app.audit import service as audit
-from app.audit.models import AuditAction
+from app.audit.models import AuditAction, AuditLog
 from app.core import permissions
 from app.core.calendar import working_day
 from app.core.db import add_new
@@ -653,3 +654,38 @@ def completeness(
             if r is not None and r.state is ReportState.approved:
                 c.approved += 1
     return out
+
+
+def history(*, session: Session, view: ReportView, limit: int = 50) -> list[AuditLog]:
+    """The audit rows of a report and of what it holds, newest first: its steps, the values
+    saved into it and the evidence attached or removed, so a reviewer sees what changed
+    between a return and the next submission."""
+    if view.report is None:
+        return []
+    values = select(IndicatorValue.id).where(
+        IndicatorValue.park_id == view.park.id, IndicatorValue.period_id == view.period.id
+    )
+    # An evidence row's snapshot names its value (a removed file only in `before`).
+    of_value = sa.or_(
+        col(AuditLog.after)["value_id"].as_integer().in_(values),
+        col(AuditLog.before)["value_id"].as_integer().in_(values),
+    )
+    return list(
+        session.exec(
+            select(AuditLog)
+            .where(
+                sa.or_(
+                    sa.and_(
+                        AuditLog.object_type == "ParkReport", AuditLog.object_id == view.report.id
+                    ),
+                    sa.and_(
+                        AuditLog.object_type == "IndicatorValue",
+                        col(AuditLog.object_id).in_(values),
+                    ),
+                    sa.and_(AuditLog.object_type == "Evidence", of_value),
+                )
+            )
+            .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
+            .limit(limit)
+        )
+    )

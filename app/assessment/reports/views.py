@@ -12,7 +12,6 @@ from app.assessment.reports import review
 from app.assessment.reports import service as reports
 from app.assessment.results import scores
 from app.assessment.results import service as assessment
-from app.audit import service as audit
 from app.audit.deps import DownloadDep
 from app.core import files, permissions
 from app.core.auth import Who, allowed
@@ -67,11 +66,9 @@ def _report_page(request, session, who, park_id: int, period: Period, status_cod
         "source_labels": VALUE_SOURCE_LABELS,
         "ancestors": geo.ancestors(session=session, area_id=view.park.area_id),
         "visible": geo.visible(session=session, who=who),
-        "history": audit.history(
-            session=session, object_type="ParkReport", object_id=view.report.id
-        )
-        if view.report
-        else [],
+        "history": reports.history(session=session, view=view),
+        # The shared history partial: the rows of its values and files name their object.
+        "history_type": "ParkReport",
         "errors": {},
         "form": {},
         **extra,
