@@ -1,5 +1,7 @@
 """In real Chromium: log in, read the overview chart, change a grid's status in place."""
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.browser.drawing import wait_for_charts
@@ -10,7 +12,9 @@ def log_in(page: Page, base: str, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "parkgrid-demo")
     page.click("button[type=submit]")
-    expect(page).to_have_url(f"{base}/my" if username.startswith("liaison") else f"{base}/")
+    # Each role lands on its own home (tests/accounts/test_home.py pins which): here it is
+    # enough that the login went through.
+    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def test_overview_draws_the_district_ranking_chart(page: Page, live_server: str):

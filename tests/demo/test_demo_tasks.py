@@ -265,5 +265,6 @@ def test_the_tours_histories_read_at_the_times_its_reports_show(session, tour, l
     page = login_as("district_liangxi").get(f"/parks/{park.id}/reports/2026Q4").text
     history = page[page.index('class="history"') :]
     times = set(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", history))
-    # Its one step, the submission: on 12-01 at 10:00 Beijing time, as the page above says.
-    assert times == {"2026-12-01 10:00"}
+    # Its values saved on 11-30 and submitted on 12-01, at 10:00 Beijing time, as the page
+    # above says.
+    assert times == {"2026-11-30 10:00", "2026-12-01 10:00"}
