@@ -17,16 +17,26 @@ os.environ.setdefault("PARKGRID_EVIDENCE_DIR", tempfile.mkdtemp(prefix="parkgrid
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
 from app.accounts.service import DEMO_PASSWORD
+from app.core import security
 from app.core.config import Settings
 from app.core.db import get_session, make_engine, request_transaction
 from app.demo.loader import load_demo
 from app.main import create_app
 from app.migrate import upgrade
 from tests.helpers import log_in, own_database
+
+# Argon2 at its production cost takes 0.12-0.18 s a hash or check here, and the suite logs
+# in a thousand times: that was a sixth of `make test`. The tests keep Argon2id and every
+# code path (a login still checks a real hash, an unknown name still a dummy one made the
+# same way) at pwdlib's cheapest cost. Servers in a process of their own (tests/test_crash)
+# check these hashes by the parameters each hash carries.
+security.passwords.hashers = (Argon2Hasher(time_cost=1, memory_cost=8192, parallelism=1),)
+security.passwords.current_hasher = security.passwords.hashers[0]
 
 PG_URL = os.environ.get("PARKGRID_TEST_DATABASE_URL")
 # Under pytest-xdist (make test runs it) each worker, gw0, gw1, ..., is a process of its own
