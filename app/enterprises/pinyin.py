@@ -4,7 +4,11 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin import Style, lazy_pinyin, load_phrases_dict, pinyin
+
+# Place names pypinyin's phrase list reads wrongly: 长三角 (the Yangtze River Delta) is
+# cháng, not zhǎng, so 长三角新就业产业园 sorts among the c's.
+load_phrases_dict({"长三角": [["cháng"], ["sān"], ["jiǎo"]]})
 
 # Letters and digits of a non-Chinese run ("ABC", "3M"); punctuation is dropped.
 WORD = re.compile(r"[a-z0-9]+")

@@ -185,3 +185,16 @@ def test_a_pathological_query_stays_cheap():
     name = "哈" * 100
     assert pinyin.matches_pinyin(name, "ha" * 30)
     assert not pinyin.matches_pinyin(name, "ha" * 29 + "x")
+
+
+def test_a_place_name_reads_as_its_place_not_as_its_characters():
+    # 长 of 长三角 (the Yangtze River Delta) is cháng: the park sorts among the c's, before
+    # 无锡 (w) and 宜兴 (y), not after them as zhǎng would, and "csj" abbreviates it.
+    spelt = pinyin.spell("长三角新就业产业园")
+    assert spelt.full.startswith("changsanjiao") and spelt.abbreviation.startswith("csj")
+    names = ["宜兴丁蜀陶瓷文创产业园", "长三角新就业产业园", "无锡滨湖科技园"]
+    assert sorted(names, key=lambda n: pinyin.spell(n).syllables) == [
+        "长三角新就业产业园",
+        "无锡滨湖科技园",
+        "宜兴丁蜀陶瓷文创产业园",
+    ]
