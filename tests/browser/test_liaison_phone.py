@@ -1,6 +1,7 @@
 """On a phone: a liaison updates status, files a monthly report, acknowledges a notice and
 closes a worker demand, without page reloads; a second browser racing on the grid gets 409."""
 
+import re
 from datetime import date
 
 from playwright.sync_api import Browser, Page, expect
@@ -80,6 +81,10 @@ def test_a_liaison_works_their_grid_from_a_phone(browser: Browser, live_server: 
 
     # 1. Status, in place.
     page.locator("#my-grids h2 a").first.click()
+    # The grid's page, loaded: measured and marked before it is, the old page would be.
+    page.wait_for_url(re.compile(r"/grids/\d+"))
+    page.wait_for_load_state()
+    expect(page.locator("#grid-status")).to_be_visible()
     no_sideways_scroll(page)
     m = mark(page)
     page.check("input[name=status][value=amber]")
