@@ -201,7 +201,12 @@ def serve(
         )
     host, port = host or settings.host, port or settings.port
     # Said once, by this process, when the server answers (whatever its workers or reloads).
-    threading.Thread(target=_announce, args=(settings, host, port), daemon=True).start()
+    # The accounts are checked first: each check is an Argon2 verification (64 MiB), which
+    # would otherwise overlap the first logins' and raise the server's peak memory.
+    lines = _demo_account_lines(settings)
+    threading.Thread(
+        target=_announce, args=(settings, host, port), kwargs={"lines": lines}, daemon=True
+    ).start()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -217,12 +222,14 @@ def serve(
 DEMO_ACCOUNTS = ("city_admin", "district_liangxi", "park_huaxia", "liaison_huaxia_1", "leader")
 
 
-def _announce(settings, host: str, port: int, wait: float = 60.0) -> None:
+def _announce(
+    settings, host: str, port: int, wait: float = 60.0, lines: list[str] | None = None
+) -> None:
     """Prints where to open the app, and the demo accounts while they keep the demo password."""
     import socket
     import time
 
-    lines = _demo_account_lines(settings)
+    lines = _demo_account_lines(settings) if lines is None else lines
     # A wildcard address is reached on this machine through the loopback.
     shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
     url = f"http://{shown}:{port}" if ":" not in shown else f"http://[{shown}]:{port}"
